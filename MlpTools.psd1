@@ -1,0 +1,27 @@
+@{
+    RootModule           = 'MlpTools.psm1'
+    ModuleVersion        = '0.1.0'
+    GUID                 = '5f0c7d3e-8a51-4c57-9a43-2d1f6b0e9c21'
+    Author               = 'MlpTools'
+    Copyright            = '(c) MlpTools. MIT License.'
+    Description          = 'Train, test and apply multilayer perceptrons from PowerShell: MNIST loading, training, accuracy and prediction on TorchSharp (libtorch).'
+    # PowerShell 7.4 and later (the module targets .NET 8).
+    PowerShellVersion    = '7.4'
+    CompatiblePSEditions = @('Core')
+    CmdletsToExport      = @(
+        'Get-MnistDataset'
+        'New-Mlp'
+        'Invoke-MlpTraining'
+        'Test-MlpAccuracy'
+        'Invoke-MlpPrediction'
+    )
+    FunctionsToExport    = @()
+    AliasesToExport      = @()
+    VariablesToExport    = @()
+    PrivateData          = @{
+        PSData = @{
+            Tags       = @('MachineLearning', 'NeuralNetwork', 'MLP', 'MNIST', 'TorchSharp', 'PSEdition_Core', 'Linux', 'Windows', 'MacOS')
+            LicenseUri = 'https://opensource.org/licenses/MIT'
+        }
+    }
+}

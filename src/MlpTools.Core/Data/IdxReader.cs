@@ -1,0 +1,111 @@
+using System.IO.Compression;
+
+namespace MlpTools.Core.Data;
+
+/// <summary>An IDX file's content: its dimensions and its unsigned-byte payload.</summary>
+public sealed record IdxContent(int[] Dimensions, byte[] Data);
+
+/// <summary>
+/// Reads IDX files (the format MNIST ships in), raw or gzip-compressed, checking every header
+/// field against the file before anything large is allocated.
+/// </summary>
+public static class IdxReader
+{
+    private const byte UnsignedByteType = 0x08;
+    private static readonly byte[] GzipMagic = { 0x1f, 0x8b };
+
+    public static IdxContent Read(string path, int expectedDimensionCount)
+    {
+        if (Directory.Exists(path))
+        {
+            throw new MlpToolsException("IdxPathIsDirectory", FailureKind.InvalidArgument,
+                $"'{path}' is a directory, not an IDX file. Give the path of the file itself, or the folder that holds the four MNIST files with -Path.", path);
+        }
+        if (!File.Exists(path))
+        {
+            throw new MlpToolsException("IdxFileNotFound", FailureKind.ObjectNotFound, $"IDX file '{path}' does not exist.", path);
+        }
+
+        try
+        {
+            using var file = File.OpenRead(path);
+            bool compressed = IsGzip(file);
+            using Stream stream = compressed ? new GZipStream(file, CompressionMode.Decompress) : file;
+            // A raw file's length bounds what its header may claim; a gzip stream's length is unknown until read.
+            long? available = compressed ? null : file.Length;
+            return Read(stream, available, expectedDimensionCount, path);
+        }
+        catch (InvalidDataException e)
+        {
+            throw new MlpToolsException("IdxGzipInvalid", FailureKind.InvalidData,
+                $"'{path}' looks gzip-compressed but cannot be decompressed ({e.Message}). Delete it and get the file again.", path, e);
+        }
+    }
+
+    /// <summary>Whether a seekable stream starts with the gzip magic; leaves it at position 0.</summary>
+    internal static bool IsGzip(Stream file)
+    {
+        Span<byte> magic = stackalloc byte[2];
+        int read = file.ReadAtLeast(magic, 2, throwOnEndOfStream: false);
+        file.Position = 0;
+        return read == 2 && magic.SequenceEqual(GzipMagic);
+    }
+
+    /// <param name="available">Bytes the stream holds, when known, so a lying header is caught before allocation.</param>
+    public static IdxContent Read(Stream stream, long? available, int expectedDimensionCount, string name)
+    {
+        Span<byte> magic = stackalloc byte[4];
+        ReadExactly(stream, magic, name, "header");
+        if (magic[0] != 0 || magic[1] != 0 || magic[2] != UnsignedByteType || magic[3] != expectedDimensionCount)
+        {
+            throw new MlpToolsException("IdxHeaderInvalid", FailureKind.InvalidData,
+                $"'{name}' is not an IDX file of unsigned bytes with {expectedDimensionCount} dimension(s): its magic number is " +
+                $"0x{magic[0]:x2}{magic[1]:x2}{magic[2]:x2}{magic[3]:x2}, expected 0x0000{UnsignedByteType:x2}{expectedDimensionCount:x2}. " +
+                "Check that images and labels files are not swapped and that the file is not damaged.", name);
+        }
+
+        var dimensions = new int[expectedDimensionCount];
+        Span<byte> field = stackalloc byte[4];
+        long payload = 1;
+        for (int i = 0; i < dimensions.Length; i++)
+        {
+            ReadExactly(stream, field, name, "header");
+            uint size = System.Buffers.Binary.BinaryPrimitives.ReadUInt32BigEndian(field);
+            if (size > int.MaxValue)
+            {
+                throw HeaderClaimsTooMuch(name, $"dimension {i} is {size}");
+            }
+            dimensions[i] = (int)size;
+            payload *= size;
+            if (payload > Array.MaxLength)
+            {
+                throw HeaderClaimsTooMuch(name, $"its dimensions {string.Join('x', dimensions[..(i + 1)])} exceed {Array.MaxLength} bytes");
+            }
+        }
+
+        long headerLength = 4 + 4L * expectedDimensionCount;
+        if (available is long length && length - headerLength < payload)
+        {
+            throw new MlpToolsException("IdxFileTruncated", FailureKind.InvalidData,
+                $"'{name}' is truncated: its header claims {string.Join('x', dimensions)} = {payload} bytes of data but the file holds " +
+                $"{Math.Max(0, length - headerLength)}. Delete it and get the file again.", name);
+        }
+
+        var data = new byte[payload];
+        ReadExactly(stream, data, name, "data");
+        return new IdxContent(dimensions, data);
+    }
+
+    private static MlpToolsException HeaderClaimsTooMuch(string name, string detail) =>
+        new("IdxHeaderInvalid", FailureKind.InvalidData, $"'{name}' has an impossible IDX header: {detail}. The file is damaged or not an IDX file.", name);
+
+    private static void ReadExactly(Stream stream, Span<byte> buffer, string name, string part)
+    {
+        int read = stream.ReadAtLeast(buffer, buffer.Length, throwOnEndOfStream: false);
+        if (read < buffer.Length)
+        {
+            throw new MlpToolsException("IdxFileTruncated", FailureKind.InvalidData,
+                $"'{name}' is truncated: its {part} ends after {read} of {buffer.Length} expected bytes. Delete it and get the file again.", name);
+        }
+    }
+}

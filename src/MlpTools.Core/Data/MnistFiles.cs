@@ -1,0 +1,77 @@
+namespace MlpTools.Core.Data;
+
+/// <summary>The four standard MNIST-layout IDX files: where they are looked for and how they are read.</summary>
+public static class MnistFiles
+{
+    /// <summary>Environment variable that overrides the per-user data folder.</summary>
+    public const string DataPathVariable = "MLPTOOLS_DATA";
+
+    /// <summary>SHA-256 of the uncompressed MNIST files, so a download is checked whatever its compression.</summary>
+    public static readonly IReadOnlyDictionary<string, string> MnistSha256 = new Dictionary<string, string>
+    {
+        ["train-images-idx3-ubyte"] = "ba891046e6505d7aadcbbe25680a0738ad16aec93bde7f9b65e87a2fc25776db",
+        ["train-labels-idx1-ubyte"] = "65a50cbbf4e906d70832878ad85ccda5333a97f0f4c3dd2ef09a8a9eef7101c5",
+        ["t10k-images-idx3-ubyte"] = "0fa7898d509279e482958e8ce81c8e77db3f2f8254e26661ceb7762c4d494ce7",
+        ["t10k-labels-idx1-ubyte"] = "ff7bcfd416de33731a308c3f266cc351222c34898ecbeaf847f06e48f7ec33f2",
+    };
+
+    public static string DefaultDataPath
+    {
+        get
+        {
+            string? overridden = Environment.GetEnvironmentVariable(DataPathVariable);
+            return string.IsNullOrWhiteSpace(overridden)
+                ? Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.LocalApplicationData, Environment.SpecialFolderOption.DoNotVerify), "MlpTools", "mnist")
+                : overridden;
+        }
+    }
+
+    public static (string Images, string Labels) FileStems(MnistSplit split) => split switch
+    {
+        MnistSplit.Train => ("train-images-idx3-ubyte", "train-labels-idx1-ubyte"),
+        _ => ("t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte"),
+    };
+
+    /// <summary>Reads one split from a folder: the folder itself, or a torchvision-style MNIST/raw below it.</summary>
+    public static MnistDataset Load(string folder, MnistSplit split, string name = "MNIST")
+    {
+        var (imagesStem, labelsStem) = FileStems(split);
+        string imagesPath = Find(folder, imagesStem);
+        string labelsPath = Find(folder, labelsStem);
+        return Load(imagesPath, labelsPath, name, split.ToString());
+    }
+
+    public static MnistDataset Load(string imagesPath, string labelsPath, string name, string split)
+    {
+        var images = IdxReader.Read(imagesPath, expectedDimensionCount: 3);
+        var labels = IdxReader.Read(labelsPath, expectedDimensionCount: 1);
+        if (images.Dimensions[0] != labels.Dimensions[0])
+        {
+            throw new MlpToolsException("DatasetCountMismatch", FailureKind.InvalidData,
+                $"'{imagesPath}' holds {images.Dimensions[0]} images but '{labelsPath}' holds {labels.Dimensions[0]} labels. " +
+                "The images and labels files must come from the same set.", imagesPath);
+        }
+        return new MnistDataset(name, split, images.Data, labels.Data, images.Dimensions[1], images.Dimensions[2],
+            Path.GetDirectoryName(Path.GetFullPath(imagesPath)) ?? imagesPath);
+    }
+
+    private static string Find(string folder, string stem)
+    {
+        string[] folders = { folder, Path.Combine(folder, "MNIST", "raw"), Path.Combine(folder, "raw") };
+        foreach (string candidateFolder in folders)
+        {
+            foreach (string candidate in new[] { stem, stem + ".gz" })
+            {
+                string path = Path.Combine(candidateFolder, candidate);
+                if (File.Exists(path))
+                {
+                    return path;
+                }
+            }
+        }
+        throw new MlpToolsException("MnistFileNotFound", FailureKind.ObjectNotFound,
+            $"Cannot find '{stem}' (or '{stem}.gz') in '{string.Join("', '", folders)}'. " +
+            "Run 'Get-MnistDataset -Download' to fetch MNIST into the data folder, point -Path at a folder that holds the four IDX files, " +
+            $"or set ${DataPathVariable} to such a folder.", folder);
+    }
+}

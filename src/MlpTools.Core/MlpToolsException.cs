@@ -1,0 +1,33 @@
+namespace MlpTools.Core;
+
+/// <summary>What kind of failure an <see cref="MlpToolsException"/> is; the cmdlets map it to a PowerShell error category.</summary>
+public enum FailureKind
+{
+    ObjectNotFound,
+    InvalidData,
+    InvalidArgument,
+    InvalidOperation,
+    ResourceUnavailable,
+    ConnectionError,
+    NotInstalled,
+    OperationStopped,
+}
+
+/// <summary>
+/// A failure the user can act on: a stable <see cref="ErrorId"/> that scripts and tests can match,
+/// a kind, the object at fault, and a message that says what to do next.
+/// </summary>
+public sealed class MlpToolsException : Exception
+{
+    public MlpToolsException(string errorId, FailureKind kind, string message, object? target = null, Exception? inner = null)
+        : base(message, inner)
+    {
+        ErrorId = errorId;
+        Kind = kind;
+        Target = target;
+    }
+
+    public string ErrorId { get; }
+    public FailureKind Kind { get; }
+    public object? Target { get; }
+}

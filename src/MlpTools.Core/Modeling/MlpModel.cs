@@ -1,0 +1,147 @@
+using MlpTools.Core.Data;
+using MlpTools.Core.Native;
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+
+namespace MlpTools.Core.Modeling;
+
+/// <summary>
+/// A multilayer perceptron: Linear layers with an activation between them, as in the lecture's
+/// notebook. Layers are named lin_1, lin_2, ... like the notebook's class so that weights map
+/// one-to-one onto a PyTorch state_dict. Owns native memory: dispose it when done.
+/// </summary>
+public sealed class MlpModel : IDisposable
+{
+    private readonly Sequential _network;
+    private int _inUse;
+    private bool _disposed;
+
+    private MlpModel(string name, int inputSize, int[] hiddenSizes, int outputSize, Activation activation, long seed, Sequential network)
+    {
+        Name = name;
+        InputSize = inputSize;
+        HiddenSizes = hiddenSizes;
+        OutputSize = outputSize;
+        Activation = activation;
+        Seed = seed;
+        _network = network;
+        ParameterCount = network.parameters().Sum(p => p.numel());
+    }
+
+    public string Name { get; }
+    public int InputSize { get; }
+    public IReadOnlyList<int> HiddenSizes { get; }
+    public int OutputSize { get; }
+    public Activation Activation { get; }
+    /// <summary>The seed the weights were initialised from.</summary>
+    public long Seed { get; }
+    public long ParameterCount { get; }
+    public int EpochsTrained { get; internal set; }
+    /// <summary>Layer widths from input to output, e.g. 784-256-10.</summary>
+    public string Layers => string.Join('-', new[] { InputSize }.Concat(HiddenSizes).Append(OutputSize));
+
+    internal Sequential Network => _network;
+
+    /// <summary>
+    /// Builds a model with kaiming-normal weights (fan-in, gain √2, as the notebook's
+    /// nn.init.kaiming_normal_) and zero biases, drawn from a generator seeded with <paramref name="seed"/>.
+    /// </summary>
+    public static MlpModel Create(string name, int inputSize, IReadOnlyList<int> hiddenSizes, int outputSize, Activation activation, long seed)
+    {
+        RequirePositive(inputSize, "InputSize");
+        RequirePositive(outputSize, "OutputSize");
+        foreach (int size in hiddenSizes)
+        {
+            RequirePositive(size, "HiddenSize");
+        }
+        TorchRuntime.EnsureAvailable();
+
+        int[] widths = new[] { inputSize }.Concat(hiddenSizes).Append(outputSize).ToArray();
+        var layers = new List<(string, nn.Module<Tensor, Tensor>)>();
+        using var generator = new Generator((ulong)seed);
+        for (int i = 0; i < widths.Length - 1; i++)
+        {
+            var linear = nn.Linear(widths[i], widths[i + 1]);
+            using (no_grad())
+            {
+                linear.weight!.normal_(0, Math.Sqrt(2.0 / widths[i]), generator);
+                linear.bias!.zero_();
+            }
+            layers.Add(($"lin_{i + 1}", linear));
+            if (i < widths.Length - 2)
+            {
+                layers.Add(($"act_{i + 1}", ActivationLayers.Create(activation)));
+            }
+        }
+        return new MlpModel(name, inputSize, hiddenSizes.ToArray(), outputSize, activation, seed, nn.Sequential(layers));
+    }
+
+    /// <summary>Logits for a batch of flattened images scaled to [0,1].</summary>
+    internal Tensor Forward(Tensor input) => _network.forward(input);
+
+    /// <summary>Checks that a dataset's images and labels fit this model; the error says how to fix a mismatch.</summary>
+    public void EnsureFits(MnistDataset dataset)
+    {
+        EnsureInputFits(dataset);
+        if (dataset.ClassCount > OutputSize)
+        {
+            throw new MlpToolsException("ModelOutputSizeMismatch", FailureKind.InvalidArgument,
+                $"Model '{Name}' has {OutputSize} outputs but dataset '{dataset.Name}' ({dataset.Split}) has labels up to {dataset.ClassCount - 1}. " +
+                $"Create a model with 'New-Mlp -OutputSize {dataset.ClassCount}'.", dataset);
+        }
+    }
+
+    /// <summary>Checks that a dataset's images have as many pixels as the model has inputs.</summary>
+    public void EnsureInputFits(MnistDataset dataset)
+    {
+        if (dataset.ImageSize != InputSize)
+        {
+            throw new MlpToolsException("ModelInputSizeMismatch", FailureKind.InvalidArgument,
+                $"Model '{Name}' takes {InputSize} inputs but dataset '{dataset.Name}' ({dataset.Split}) has images of {dataset.ImageHeight}x{dataset.ImageWidth} = {dataset.ImageSize} pixels. " +
+                $"Create a model with 'New-Mlp -InputSize {dataset.ImageSize}'.", dataset);
+        }
+    }
+
+    /// <summary>
+    /// Claims the model for one operation at a time: libtorch modules are not safe to train or
+    /// evaluate from two threads at once, so a second concurrent user gets a clear error instead.
+    /// </summary>
+    internal IDisposable Acquire(string operation)
+    {
+        if (_disposed)
+        {
+            throw new MlpToolsException("ModelDisposed", FailureKind.InvalidOperation,
+                $"Model '{Name}' has been disposed and its weights are gone. Create or import the model again.", this);
+        }
+        if (Interlocked.CompareExchange(ref _inUse, 1, 0) != 0)
+        {
+            throw new MlpToolsException("ModelInUse", FailureKind.InvalidOperation,
+                $"Model '{Name}' is busy in another thread or runspace and cannot be used for {operation} at the same time. " +
+                "Wait for the other command to finish, or give each runspace its own model.", this);
+        }
+        return new Release(this);
+    }
+
+    public void Dispose()
+    {
+        _disposed = true;
+        _network.Dispose();
+    }
+
+    public override string ToString() => $"{Name} ({Layers}, {Activation})";
+
+    private static void RequirePositive(int value, string parameter)
+    {
+        if (value <= 0)
+        {
+            throw new MlpToolsException("ModelSizeInvalid", FailureKind.InvalidArgument,
+                $"{parameter} must be a positive number of units, not {value}.", value);
+        }
+    }
+
+    private sealed class Release(MlpModel model) : IDisposable
+    {
+        public void Dispose() => Interlocked.Exchange(ref model._inUse, 0);
+    }
+}

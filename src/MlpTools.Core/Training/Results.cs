@@ -1,0 +1,34 @@
+namespace MlpTools.Core.Training;
+
+/// <summary>One epoch of training, as the notebook prints it. Flat, so Export-Csv keeps every field.</summary>
+public sealed record EpochRecord(
+    string ModelName,
+    int Epoch,
+    int Epochs,
+    double Loss,
+    double TrainAccuracy,
+    double? ValidationAccuracy,
+    double Seconds,
+    int BatchSize,
+    double LearningRate,
+    long Seed);
+
+/// <summary>How one class fared: correct predictions out of the examples with that label.</summary>
+public sealed record ClassAccuracy(int Class, int Correct, int Total)
+{
+    public double Accuracy => Total == 0 ? double.NaN : (double)Correct / Total;
+}
+
+public sealed record AccuracyResult(string ModelName, string DatasetName, string Split, int Correct, int Total, IReadOnlyList<ClassAccuracy> PerClass)
+{
+    public double Accuracy => Total == 0 ? double.NaN : (double)Correct / Total;
+}
+
+/// <summary>The model's answer for one image: its most likely class and the softmax probability of it.</summary>
+public sealed record Prediction(int Index, int Predicted, int Label, double Confidence)
+{
+    public bool Correct => Predicted == Label;
+}
+
+/// <summary>Where a long operation is, for progress reporting.</summary>
+public readonly record struct TrainingProgress(int Epoch, int Epochs, int Batch, int Batches, double RunningLoss);

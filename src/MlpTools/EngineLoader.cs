@@ -1,0 +1,57 @@
+using System.Reflection;
+using System.Runtime.Loader;
+
+namespace MlpTools;
+
+/// <summary>
+/// Loads the engine (MlpTools.Core with TorchSharp, Google.Protobuf and libtorch) from the module's
+/// dependencies/ folder into a load context of its own, so another module that brings a different
+/// version of one of those assemblies cannot collide with ours in the same session.
+/// Only MlpTools.Core is resolved from the default context; everything it needs comes from its own.
+/// </summary>
+/// <remarks>
+/// MlpTools.psm1 calls <see cref="Register"/> before it imports the cmdlets: PowerShell reads the cmdlets'
+/// parameter types (which are engine types) while importing, before an IModuleAssemblyInitializer would run.
+/// </remarks>
+public static class EngineLoader
+{
+    private const string EngineAssemblyName = "MlpTools.Core";
+    private static readonly EngineLoadContext Engine =
+        new(Path.Combine(Path.GetDirectoryName(typeof(EngineLoader).Assembly.Location)!, "dependencies"));
+    private static int _registered;
+
+    /// <summary>Hooks engine resolution into the default context; safe to call on every import.</summary>
+    public static void Register()
+    {
+        if (Interlocked.Exchange(ref _registered, 1) == 0)
+        {
+            AssemblyLoadContext.Default.Resolving += ResolveEngine;
+        }
+    }
+
+    private static Assembly? ResolveEngine(AssemblyLoadContext context, AssemblyName name) =>
+        name.Name == EngineAssemblyName ? Engine.LoadFromAssemblyName(name) : null;
+
+    private sealed class EngineLoadContext(string folder) : AssemblyLoadContext("MlpTools.Engine")
+    {
+        protected override Assembly? Load(AssemblyName name)
+        {
+            string path = Path.Combine(folder, name.Name + ".dll");
+            // Anything not shipped in dependencies/ (the framework itself) comes from the default context.
+            return File.Exists(path) ? LoadFromAssemblyPath(path) : null;
+        }
+
+        protected override IntPtr LoadUnmanagedDll(string name)
+        {
+            foreach (string candidate in new[] { name, $"lib{name}.so", $"lib{name}.dylib", $"{name}.dll" })
+            {
+                string path = Path.Combine(folder, candidate);
+                if (File.Exists(path))
+                {
+                    return LoadUnmanagedDllFromPath(path);
+                }
+            }
+            return IntPtr.Zero;
+        }
+    }
+}
