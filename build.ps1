@@ -61,7 +61,7 @@ function Invoke-Build {
     }
     Remove-Item (Join-Path $DependencyDir 'MlpTools.deps.json') -ErrorAction Ignore
     Copy-Item (Join-Path $Root 'MlpTools.psd1') $ModuleDir -Force
-    Get-ChildItem (Join-Path $Root 'module') -File | Copy-Item -Destination $ModuleDir -Force
+    Copy-Item (Join-Path $Root 'module/*') $ModuleDir -Recurse -Force
     Repair-NativeLibraries $DependencyDir
     Write-Host "Built module: $ModuleDir"
 }
@@ -135,7 +135,7 @@ function Get-PesterFolder {
 function Invoke-Demo {
     $demoDir = Join-Path $Out 'demo'
     New-Item -ItemType Directory $demoDir -Force | Out-Null
-    Invoke-Native $ChildPwsh -NoProfile -NonInteractive -File (Join-Path $Root 'module/Demo.ps1') -ModulePath (Join-Path $ModuleDir 'MlpTools.psd1') -OutputPath $demoDir
+    Invoke-Native $ChildPwsh -NoProfile -NonInteractive -File (Join-Path $ModuleDir 'Examples/Invoke-MnistNotebook.ps1') -OutputPath $demoDir
 }
 
 # Bench - the notebook's recipe through the cmdlets and through plain TorchSharp, side by side.

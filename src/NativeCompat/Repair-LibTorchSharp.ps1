@@ -114,6 +114,13 @@ function Find-SystemLibStdCxx {
 }
 
 function Assert-Tool([string]$Name, [string]$Package) {
+    if (Get-Command $Name -CommandType Application -ErrorAction Ignore) { return }
+    # As root on a Debian-like system the fix installs its own tools, so a fresh machine builds with no manual step.
+    if ((Get-Command apt-get -ErrorAction Ignore) -and (& id -u) -eq '0') {
+        Write-Host "Installing $Package (needed for the libstdc++ compatibility fix)..."
+        & apt-get update -qq | Out-Null
+        & apt-get install -y -qq $Package | Out-Null
+    }
     if (-not (Get-Command $Name -CommandType Application -ErrorAction Ignore)) {
         throw "$Name is required to make $LibraryName work with this system's libstdc++ (which lacks $MissingVersion). Install it, e.g.: sudo apt-get install $Package"
     }

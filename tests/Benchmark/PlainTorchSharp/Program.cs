@@ -1,0 +1,74 @@
+// The lecture notebook's recipe written directly against TorchSharp: the yardstick for MlpTools' overhead.
+// Does the same work as the cmdlets in Bench.ps1: load, 10 epochs (each followed by a train-accuracy pass,
+// as Invoke-MlpTraining does), then test accuracy once. Prints its figures as key=value lines.
+using System.Diagnostics;
+using MlpTools.Core.Data;
+using TorchSharp;
+using static TorchSharp.torch;
+
+string dataFolder = args.Length > 0 && args[0].Length > 0 ? args[0] : MnistFiles.DefaultDataPath;
+int epochs = args.Length > 1 ? int.Parse(args[1]) : 10;
+const int BatchSize = 256;
+
+(Tensor Images, Tensor Labels) Load(MnistSplit split)
+{
+    var (imagesStem, labelsStem) = MnistFiles.FileStems(split);
+    var images = IdxReader.Read(Path.Combine(dataFolder, imagesStem), 3);
+    var labels = IdxReader.Read(Path.Combine(dataFolder, labelsStem), 1);
+    int count = images.Dimensions[0];
+    return (tensor(images.Data, new long[] { count, 784 }, ScalarType.Byte).to(ScalarType.Float32).div_(255f),
+            tensor(labels.Data, ScalarType.Byte).to(ScalarType.Int64));
+}
+
+double Accuracy(nn.Module<Tensor, Tensor> model, Tensor images, Tensor labels)
+{
+    using var scope = NewDisposeScope();
+    using var noGrad = no_grad();
+    model.eval();
+    long correct = 0;
+    for (long start = 0; start < images.shape[0]; start += 1000)
+    {
+        long length = Math.Min(1000, images.shape[0] - start);
+        correct += model.forward(images.narrow(0, start, length)).argmax(1).eq(labels.narrow(0, start, length)).sum().item<long>();
+    }
+    model.train();
+    return (double)correct / images.shape[0];
+}
+
+var (trainImages, trainLabels) = Load(MnistSplit.Train);
+var (testImages, testLabels) = Load(MnistSplit.Test);
+var model = nn.Sequential(("lin_1", nn.Linear(784, 256)), ("relu", nn.ReLU()), ("lin_2", nn.Linear(256, 10)));
+using (no_grad())
+{
+    foreach (var linear in model.modules().OfType<TorchSharp.Modules.Linear>())
+    {
+        nn.init.kaiming_normal_(linear.weight!);
+        linear.bias!.zero_();
+    }
+}
+var optimizer = optim.Adam(model.parameters(), 1e-3);
+long count = trainImages.shape[0];
+var clock = Stopwatch.StartNew();
+for (int epoch = 1; epoch <= epochs; epoch++)
+{
+    using var epochScope = NewDisposeScope();
+    var order = randperm(count);
+    double lossSum = 0;
+    int batches = 0;
+    for (long start = 0; start < count; start += BatchSize)
+    {
+        using var batchScope = NewDisposeScope();
+        var rows = order.narrow(0, start, Math.Min(BatchSize, count - start));
+        var loss = nn.functional.cross_entropy(model.forward(trainImages.index_select(0, rows)), trainLabels.index_select(0, rows));
+        optimizer.zero_grad();
+        loss.backward();
+        optimizer.step();
+        lossSum += loss.item<float>();
+        batches++;
+    }
+    Console.WriteLine($"epoch={epoch} loss={lossSum / batches:F4} train_accuracy={Accuracy(model, trainImages, trainLabels):F4}");
+}
+Console.WriteLine($"train_seconds={clock.Elapsed.TotalSeconds:F3}");
+Console.WriteLine($"test_accuracy={Accuracy(model, testImages, testLabels):F4}");
+Console.WriteLine($"threads={torch.get_num_threads()}");
+Console.WriteLine($"peak_memory_bytes={Process.GetCurrentProcess().PeakWorkingSet64}");
