@@ -1,0 +1,42 @@
+# What a user sees when libtorch cannot load: one error that names the missing piece, not "type initializer threw".
+BeforeDiscovery {
+    # The scenario exists only where the build had to apply the libstdc++ fix (Debian 12, Ubuntu 22.04).
+    $fixApplied = Test-Path (Join-Path (Split-Path $env:MLPTOOLS_MODULE) 'dependencies/libmlptools_glibcxx_shim.so')
+}
+
+Describe 'libtorch that cannot load' -Skip:(-not $fixApplied) {
+    BeforeAll {
+        $moduleDir = Split-Path $env:MLPTOOLS_MODULE
+        $packages = if ($env:NUGET_PACKAGES) { $env:NUGET_PACKAGES } else { Join-Path $HOME '.nuget/packages' }
+        $unpatched = Join-Path $packages 'torchsharp/0.107.0/runtimes/linux-x64/native/libLibTorchSharp.so'
+
+        # A copy of the built module whose libLibTorchSharp.so is TorchSharp's original, without the fix.
+        $copy = Join-Path $TestDrive 'MlpTools'
+        New-Item -ItemType Directory (Join-Path $copy 'dependencies') | Out-Null
+        Get-ChildItem $moduleDir -File | Copy-Item -Destination $copy
+        Get-ChildItem (Join-Path $moduleDir 'dependencies') -File | Where-Object Name -NotIn 'libLibTorchSharp.so', 'libmlptools_glibcxx_shim.so' |
+            ForEach-Object { New-Item -ItemType SymbolicLink -Path (Join-Path $copy "dependencies/$($_.Name)") -Target $_.FullName | Out-Null }
+        Copy-Item $unpatched (Join-Path $copy 'dependencies')
+
+        $pwsh = Join-Path $PSHOME 'pwsh'
+        $report = & $pwsh -NoProfile -NonInteractive -Command "
+            Import-Module '$(Join-Path $copy 'MlpTools.psd1')'
+            try { New-Mlp | Out-Null; 'loaded' } catch { `$_.FullyQualifiedErrorId; `$_.CategoryInfo.Category.ToString(); `$_.Exception.Message }
+            'session alive'"
+    }
+
+    It 'stops New-Mlp with TorchNativeLoadFailed in category NotInstalled' {
+        $report[0] | Should -Be 'TorchNativeLoadFailed,MlpTools.Commands.NewMlpCommand'
+        $report[1] | Should -Be 'NotInstalled'
+    }
+
+    It 'names the missing GLIBCXX version and how to fix it' {
+        $report[2] | Should -Match 'GLIBCXX_3\.4\.32'
+        $report[2] | Should -Match 'build\.ps1 -Task Build'
+        $report[2] | Should -Not -Match 'type initializer'
+    }
+
+    It 'leaves the session running' {
+        $report[-1] | Should -Be 'session alive'
+    }
+}

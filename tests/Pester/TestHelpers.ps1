@@ -1,0 +1,244 @@
+# Shared fixtures for the MlpTools Pester tests. Dot-source it in BeforeAll:
+#     . (Join-Path $PSScriptRoot 'TestHelpers.ps1')
+# It imports nothing itself; the test files import the module from $env:MLPTOOLS_MODULE.
+
+Set-StrictMode -Version Latest
+
+function Import-MlpToolsUnderTest {
+    # The module under test is the built one the runner names; failing loudly beats testing some other copy.
+    if ([string]::IsNullOrWhiteSpace($env:MLPTOOLS_MODULE) -or -not (Test-Path -LiteralPath $env:MLPTOOLS_MODULE)) {
+        throw "Set `$env:MLPTOOLS_MODULE to the built MlpTools.psd1 (run 'dotnet pwsh ./build.ps1 -Task Build' first); it is '$env:MLPTOOLS_MODULE'."
+    }
+    Import-Module $env:MLPTOOLS_MODULE -Global -ErrorAction Stop
+}
+
+function ConvertTo-BigEndianBytes([uint32]$Value) {
+    # Parenthesised: the comma operator binds tighter than -band.
+    [byte[]]@((($Value -shr 24) -band 0xFF), (($Value -shr 16) -band 0xFF), (($Value -shr 8) -band 0xFF), ($Value -band 0xFF))
+}
+
+function ConvertTo-IdxBytes {
+    <#
+    .SYNOPSIS
+        The bytes of an IDX file of unsigned bytes: magic 00 00 08 <dimension count>, big-endian dimensions, data.
+    .PARAMETER Magic
+        Four bytes to write instead of the correct magic number (to make a damaged file).
+    #>
+    param(
+        [Parameter(Mandatory)][uint32[]]$Dimensions,
+        [AllowEmptyCollection()][byte[]]$Data = @(),
+        [byte[]]$Magic
+    )
+    if (-not $Magic) { $Magic = [byte[]]@(0, 0, 8, $Dimensions.Count) }
+    $stream = [System.IO.MemoryStream]::new()
+    $stream.Write($Magic, 0, $Magic.Length)
+    foreach ($dimension in $Dimensions) {
+        $stream.Write((ConvertTo-BigEndianBytes $dimension), 0, 4)
+    }
+    if ($Data.Length) { $stream.Write($Data, 0, $Data.Length) }
+    , $stream.ToArray()
+}
+
+function Write-GzipFile([string]$Path, [byte[]]$Bytes) {
+    $file = [System.IO.File]::Create($Path)
+    try {
+        $gzip = [System.IO.Compression.GZipStream]::new($file, [System.IO.Compression.CompressionLevel]::Fastest)
+        try { $gzip.Write($Bytes, 0, $Bytes.Length) } finally { $gzip.Dispose() }
+    } finally { $file.Dispose() }
+}
+
+function Copy-ToGzip([string]$Source, [string]$Destination) {
+    # Streams, so real MNIST files are not held in PowerShell arrays.
+    $in = [System.IO.File]::OpenRead($Source)
+    try {
+        $out = [System.IO.File]::Create($Destination)
+        try {
+            $gzip = [System.IO.Compression.GZipStream]::new($out, [System.IO.Compression.CompressionLevel]::Fastest)
+            try { $in.CopyTo($gzip) } finally { $gzip.Dispose() }
+        } finally { $out.Dispose() }
+    } finally { $in.Dispose() }
+}
+
+function Write-IdxFile {
+    <#
+    .SYNOPSIS
+        Writes an IDX file, raw or gzip-compressed. -Magic writes a wrong magic number; -TruncateTo cuts the
+        (uncompressed) file to that many bytes, so the header can claim more than the file holds.
+    #>
+    param(
+        [Parameter(Mandatory)][string]$Path,
+        [Parameter(Mandatory)][uint32[]]$Dimensions,
+        [AllowEmptyCollection()][byte[]]$Data = @(),
+        [switch]$Gzip,
+        [byte[]]$Magic,
+        [int]$TruncateTo = -1
+    )
+    $bytes = ConvertTo-IdxBytes -Dimensions $Dimensions -Data $Data -Magic $Magic
+    if ($TruncateTo -ge 0) {
+        $cut = [byte[]]::new($TruncateTo)
+        [Array]::Copy($bytes, $cut, $TruncateTo)
+        $bytes = $cut
+    }
+    $folder = Split-Path -Parent $Path
+    if ($folder -and -not (Test-Path -LiteralPath $folder)) { New-Item -ItemType Directory -Path $folder -Force | Out-Null }
+    if ($Gzip) { Write-GzipFile $Path $bytes } else { [System.IO.File]::WriteAllBytes($Path, $bytes) }
+    $Path
+}
+
+function Write-IdxDataset {
+    <#
+    .SYNOPSIS
+        Writes an images file (count x height x width) and a labels file (count), raw or gzipped.
+    #>
+    param(
+        [Parameter(Mandatory)][string]$ImagesPath,
+        [Parameter(Mandatory)][string]$LabelsPath,
+        [Parameter(Mandatory)][AllowEmptyCollection()][byte[]]$Pixels,
+        [Parameter(Mandatory)][AllowEmptyCollection()][byte[]]$Labels,
+        [Parameter(Mandatory)][int]$Height,
+        [Parameter(Mandatory)][int]$Width,
+        [switch]$Gzip
+    )
+    if ($Pixels.Length -ne $Labels.Length * $Height * $Width) {
+        throw "Write-IdxDataset: $($Pixels.Length) pixels are not $($Labels.Length) images of ${Height}x${Width}."
+    }
+    Write-IdxFile -Path $ImagesPath -Dimensions $Labels.Length, $Height, $Width -Data $Pixels -Gzip:$Gzip | Out-Null
+    Write-IdxFile -Path $LabelsPath -Dimensions $Labels.Length -Data $Labels -Gzip:$Gzip | Out-Null
+}
+
+function Get-MnistFileName([ValidateSet('Train', 'Test')][string]$Split) {
+    if ($Split -eq 'Train') { @{ Images = 'train-images-idx3-ubyte'; Labels = 'train-labels-idx1-ubyte' } }
+    else { @{ Images = 't10k-images-idx3-ubyte'; Labels = 't10k-labels-idx1-ubyte' } }
+}
+
+function Write-MnistSplit {
+    <#
+    .SYNOPSIS
+        Writes one split under MNIST's file names into a folder (with .gz appended when -Gzip).
+    #>
+    param(
+        [Parameter(Mandatory)][string]$Folder,
+        [Parameter(Mandatory)][ValidateSet('Train', 'Test')][string]$Split,
+        [Parameter(Mandatory)][AllowEmptyCollection()][byte[]]$Pixels,
+        [Parameter(Mandatory)][AllowEmptyCollection()][byte[]]$Labels,
+        [Parameter(Mandatory)][int]$Height,
+        [Parameter(Mandatory)][int]$Width,
+        [switch]$Gzip
+    )
+    $names = Get-MnistFileName $Split
+    $suffix = if ($Gzip) { '.gz' } else { '' }
+    Write-IdxDataset -ImagesPath (Join-Path $Folder ($names.Images + $suffix)) -LabelsPath (Join-Path $Folder ($names.Labels + $suffix)) `
+        -Pixels $Pixels -Labels $Labels -Height $Height -Width $Width -Gzip:$Gzip
+}
+
+function New-SeparableData {
+    <#
+    .SYNOPSIS
+        Pixels and labels of a linearly separable 2-class set of 4x4 images: class 0 has the left half bright,
+        class 1 the right half. Brightness varies a little (seeded), labels alternate 0,1,0,1...
+    .PARAMETER MislabelIndex
+        Images whose label is flipped while their pixels keep their class's pattern (for exact accuracy counts).
+    .OUTPUTS
+        A hashtable: Pixels, Labels, Pattern (the class each image looks like), Height, Width.
+    #>
+    param(
+        [int]$Count = 32,
+        [int]$Seed = 0,
+        [int[]]$MislabelIndex = @()
+    )
+    $height = 4; $width = 4
+    $random = [System.Random]::new($Seed)
+    $pixels = [byte[]]::new($Count * $height * $width)
+    $labels = [byte[]]::new($Count)
+    $pattern = [int[]]::new($Count)
+    for ($i = 0; $i -lt $Count; $i++) {
+        $class = $i % 2
+        $pattern[$i] = $class
+        $labels[$i] = if ($MislabelIndex -contains $i) { 1 - $class } else { $class }
+        for ($row = 0; $row -lt $height; $row++) {
+            for ($column = 0; $column -lt $width; $column++) {
+                $bright = ($column -lt $width / 2) -eq ($class -eq 0)
+                $pixels[($i * $height + $row) * $width + $column] = if ($bright) { $random.Next(200, 256) } else { $random.Next(0, 40) }
+            }
+        }
+    }
+    @{ Pixels = $pixels; Labels = $labels; Pattern = $pattern; Height = $height; Width = $width }
+}
+
+function New-SeparableDataset {
+    <#
+    .SYNOPSIS
+        Writes a separable set (see New-SeparableData) as IDX files in -Folder and reads it back with Get-MnistDataset.
+    #>
+    param(
+        [Parameter(Mandatory)][string]$Folder,
+        [int]$Count = 32,
+        [int]$Seed = 0,
+        [int[]]$MislabelIndex = @(),
+        [string]$Name = 'Separable',
+        [ValidateSet('Train', 'Test')][string]$Split = 'Train'
+    )
+    $data = New-SeparableData -Count $Count -Seed $Seed -MislabelIndex $MislabelIndex
+    Write-MnistSplit -Folder $Folder -Split $Split -Pixels $data.Pixels -Labels $data.Labels -Height $data.Height -Width $data.Width
+    Get-MnistDataset -Path $Folder -Split $Split -Name $Name -ErrorAction Stop
+}
+
+function Get-FreeTcpPort {
+    $probe = [System.Net.Sockets.TcpListener]::new([System.Net.IPAddress]::Loopback, 0)
+    $probe.Start()
+    try { $probe.LocalEndpoint.Port } finally { $probe.Stop() }
+}
+
+function Start-TestHttpServer {
+    <#
+    .SYNOPSIS
+        Serves the files of -Root on http://127.0.0.1:<free port>/ from a thread job (404 for anything else),
+        logging every requested path. Stop it with Stop-TestHttpServer.
+    .OUTPUTS
+        A hashtable: Uri, Listener, Job, Requests (a ConcurrentQueue of the requested paths).
+    #>
+    param([Parameter(Mandatory)][string]$Root)
+    $listener = $null
+    foreach ($attempt in 1..5) {
+        $port = Get-FreeTcpPort
+        $candidate = [System.Net.HttpListener]::new()
+        $candidate.Prefixes.Add("http://127.0.0.1:$port/")
+        try { $candidate.Start(); $listener = $candidate; break } catch { $candidate.Close() }
+    }
+    if (-not $listener) { throw 'Start-TestHttpServer: no free port for the HTTP listener.' }
+    $requests = [System.Collections.Concurrent.ConcurrentQueue[string]]::new()
+    $job = Start-ThreadJob -Name "MlpTools test HTTP $port" -ArgumentList $listener, $Root, $requests -ScriptBlock {
+        param($listener, $root, $requests)
+        while ($listener.IsListening) {
+            try { $context = $listener.GetContext() } catch { break }
+            try {
+                $relative = [System.Uri]::UnescapeDataString($context.Request.Url.AbsolutePath.TrimStart('/'))
+                $requests.Enqueue('/' + $relative)
+                $file = Join-Path $root $relative
+                if ($relative -and -not $relative.Contains('..') -and [System.IO.File]::Exists($file)) {
+                    $bytes = [System.IO.File]::ReadAllBytes($file)
+                    $context.Response.StatusCode = 200
+                    $context.Response.ContentType = 'application/octet-stream'
+                    $context.Response.ContentLength64 = $bytes.Length
+                    $context.Response.OutputStream.Write($bytes, 0, $bytes.Length)
+                } else {
+                    $context.Response.StatusCode = 404
+                }
+            } catch {
+                # A client that hung up mid-response is not the server's problem.
+            } finally {
+                try { $context.Response.Close() } catch { }
+            }
+        }
+    }
+    @{ Uri = [uri]"http://127.0.0.1:$port/"; Listener = $listener; Job = $job; Requests = $requests }
+}
+
+function Stop-TestHttpServer($Server) {
+    if (-not $Server) { return }
+    try { $Server.Listener.Stop(); $Server.Listener.Close() } catch { }
+    if ($Server.Job) {
+        $Server.Job | Wait-Job -Timeout 10 | Out-Null
+        $Server.Job | Remove-Job -Force -ErrorAction SilentlyContinue
+    }
+}
