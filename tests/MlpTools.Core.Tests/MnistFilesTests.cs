@@ -207,7 +207,12 @@ public class MnistFilesTests : IDisposable
     {
         var error = Fails("DatasetCountMismatch", () => InMemory(2, 2, new byte[7], new byte[2], "odd"));
         Assert.Contains("'odd'", error.Message);
-        Fails("DatasetCountMismatch", () => InMemory(0, 5, Array.Empty<byte>(), Array.Empty<byte>()));
+    }
+
+    [Fact]
+    public void ImagesWithNoPixelsAreAnInvalidHeader()
+    {
+        Fails("IdxHeaderInvalid", () => InMemory(0, 5, Array.Empty<byte>(), Array.Empty<byte>()));
     }
 
     [Fact]

@@ -91,9 +91,39 @@ public static class IdxReader
                 $"{Math.Max(0, length - headerLength)}. Delete it and get the file again.", name);
         }
 
-        var data = new byte[payload];
+        return new IdxContent(dimensions, available is null ? ReadGrowing(stream, (int)payload, name) : ReadAll(stream, (int)payload, name));
+    }
+
+    private static byte[] ReadAll(Stream stream, int length, string name)
+    {
+        var data = new byte[length];
         ReadExactly(stream, data, name, "data");
-        return new IdxContent(dimensions, data);
+        return data;
+    }
+
+    /// <summary>
+    /// For streams of unknown length (gzip): the buffer grows only as data actually arrives, so a header
+    /// that lies about its size cannot make us allocate what it claims.
+    /// </summary>
+    private static byte[] ReadGrowing(Stream stream, int length, string name)
+    {
+        var data = new byte[Math.Min(length, 1 << 20)];
+        int filled = 0;
+        while (filled < length)
+        {
+            if (filled == data.Length)
+            {
+                Array.Resize(ref data, (int)Math.Min(length, 2L * data.Length));
+            }
+            int read = stream.Read(data, filled, data.Length - filled);
+            if (read == 0)
+            {
+                throw new MlpToolsException("IdxFileTruncated", FailureKind.InvalidData,
+                    $"'{name}' is truncated: its data ends after {filled} of {length} expected bytes. Delete it and get the file again.", name);
+            }
+            filled += read;
+        }
+        return data;
     }
 
     private static MlpToolsException HeaderClaimsTooMuch(string name, string detail) =>

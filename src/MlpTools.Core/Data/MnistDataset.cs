@@ -18,8 +18,13 @@ public sealed class MnistDataset
 
     public MnistDataset(string name, string split, byte[] pixels, byte[] labels, int imageHeight, int imageWidth, string source)
     {
-        int imageSize = checked(imageHeight * imageWidth);
-        if (imageSize == 0 || pixels.Length != (long)labels.Length * imageSize)
+        long imageSize = (long)imageHeight * imageWidth;
+        if (imageSize == 0 || imageSize > int.MaxValue)
+        {
+            throw new MlpToolsException("IdxHeaderInvalid", FailureKind.InvalidData,
+                $"Dataset '{name}' ({split}) has images of {imageHeight}x{imageWidth} pixels, which cannot be used. The images file is damaged or not an images file.", source);
+        }
+        if (pixels.Length != labels.Length * imageSize)
         {
             throw new MlpToolsException("DatasetCountMismatch", FailureKind.InvalidData,
                 $"Dataset '{name}' ({split}) has {labels.Length} labels but {(imageSize == 0 ? 0 : pixels.Length / imageSize)} images of {imageHeight}x{imageWidth}. " +

@@ -29,7 +29,7 @@ public sealed class MnistDownloader : IDisposable
     public static IEnumerable<string> MissingFiles(string folder, MnistSplit split, bool force)
     {
         var (images, labels) = MnistFiles.FileStems(split);
-        return new[] { images, labels }.Where(stem => force || !File.Exists(Path.Combine(folder, stem)));
+        return new[] { images, labels }.Where(stem => force || MnistFiles.TryFind(folder, stem) is null);
     }
 
     /// <summary>Downloads one file, verifies it and moves it into place. Returns the mirror it came from.</summary>

@@ -55,20 +55,19 @@ public static class MnistFiles
             Path.GetDirectoryName(Path.GetFullPath(imagesPath)) ?? imagesPath);
     }
 
+    private static string[] SearchFolders(string folder) => new[] { folder, Path.Combine(folder, "MNIST", "raw"), Path.Combine(folder, "raw") };
+
+    /// <summary>Where <paramref name="stem"/> (raw or .gz) is found under <paramref name="folder"/>, or null.</summary>
+    public static string? TryFind(string folder, string stem) =>
+        SearchFolders(folder).SelectMany(f => new[] { Path.Combine(f, stem), Path.Combine(f, stem + ".gz") }).FirstOrDefault(File.Exists);
+
     private static string Find(string folder, string stem)
     {
-        string[] folders = { folder, Path.Combine(folder, "MNIST", "raw"), Path.Combine(folder, "raw") };
-        foreach (string candidateFolder in folders)
+        if (TryFind(folder, stem) is string path)
         {
-            foreach (string candidate in new[] { stem, stem + ".gz" })
-            {
-                string path = Path.Combine(candidateFolder, candidate);
-                if (File.Exists(path))
-                {
-                    return path;
-                }
-            }
+            return path;
         }
+        string[] folders = SearchFolders(folder);
         throw new MlpToolsException("MnistFileNotFound", FailureKind.ObjectNotFound,
             $"Cannot find '{stem}' (or '{stem}.gz') in '{string.Join("', '", folders)}'. " +
             "Run 'Get-MnistDataset -Download' to fetch MNIST into the data folder, point -Path at a folder that holds the four IDX files, " +

@@ -123,10 +123,14 @@ public sealed class MlpModel : IDisposable
         return new Release(this);
     }
 
+    /// <summary>Frees the native weights; while a command is still using the model, that happens when it finishes.</summary>
     public void Dispose()
     {
         _disposed = true;
-        _network.Dispose();
+        if (Interlocked.CompareExchange(ref _inUse, 1, 0) == 0)
+        {
+            _network.Dispose();
+        }
     }
 
     public override string ToString() => $"{Name} ({Layers}, {Activation})";
@@ -142,6 +146,13 @@ public sealed class MlpModel : IDisposable
 
     private sealed class Release(MlpModel model) : IDisposable
     {
-        public void Dispose() => Interlocked.Exchange(ref model._inUse, 0);
+        public void Dispose()
+        {
+            if (model._disposed)
+            {
+                model._network.Dispose();
+            }
+            Interlocked.Exchange(ref model._inUse, 0);
+        }
     }
 }

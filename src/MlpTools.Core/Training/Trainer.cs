@@ -18,6 +18,11 @@ public static class Trainer
         IProgress<TrainingProgress>? progress = null, CancellationToken cancel = default)
     {
         options.Validate();
+        if (train.Count == 0)
+        {
+            throw new MlpToolsException("DatasetEmpty", FailureKind.InvalidArgument,
+                $"Dataset '{train.Name}' ({train.Split}) has no images to train on.", train);
+        }
         model.EnsureFits(train);
         if (validation is not null)
         {
@@ -36,17 +41,19 @@ public static class Trainer
         using var optimizer = optim.Adam(model.Network.parameters(), options.LearningRate);
         using var shuffle = new Generator((ulong)options.Seed);
         int batches = (trainData.Count + options.BatchSize - 1) / options.BatchSize;
+        int targetEpochs = model.EpochsTrained + options.Epochs;
 
         for (int epoch = 1; epoch <= options.Epochs; epoch++)
         {
             var clock = Stopwatch.StartNew();
             double lossSum = TrainEpoch(model, trainData, optimizer, shuffle, options.BatchSize, batches,
                 batch => progress?.Report(new TrainingProgress(epoch, options.Epochs, batch.Index, batches, batch.RunningLoss)), cancel);
+            // Records count the model's epochs across every training run: a second run of 3 after 2 yields epochs 3 to 5 of 5.
             model.EpochsTrained++;
             double trainAccuracy = Evaluator.Accuracy(model, trainData).Accuracy;
             double? validationAccuracy = validationData is null ? null : Evaluator.Accuracy(model, validationData).Accuracy;
             // Records are yielded outside every dispose scope, so nothing the caller does can leak into them.
-            yield return new EpochRecord(model.Name, model.EpochsTrained, options.Epochs, lossSum / batches, trainAccuracy, validationAccuracy,
+            yield return new EpochRecord(model.Name, model.EpochsTrained, targetEpochs, lossSum / batches, trainAccuracy, validationAccuracy,
                 clock.Elapsed.TotalSeconds, options.BatchSize, options.LearningRate, options.Seed);
         }
     }

@@ -80,10 +80,10 @@ public sealed class GetMnistDatasetCommand : MlpCmdlet
             string target = System.IO.Path.Combine(folder, stem);
             if (!ShouldProcess(target, $"Download {stem} from {string.Join(", ", mirrors.Select(m => m.ToString()))}"))
             {
-                complete &= File.Exists(target);
+                complete &= MnistFiles.TryFind(folder, stem) is not null;
                 continue;
             }
-            ReportProgress(2, "Downloading MNIST", stem, 0, force: true);
+            ReportProgress("Downloading MNIST", stem, 0, force: true);
             Uri source = downloader.Download(stem, folder, mirrors, StopToken);
             WriteVerbose($"Downloaded {source} to {target} (SHA-256 verified).");
         }

@@ -62,7 +62,7 @@ public sealed class InvokeMlpTrainingCommand : MlpCmdlet
 
     private sealed class Progress(InvokeMlpTrainingCommand command) : IProgress<TrainingProgress>
     {
-        public void Report(TrainingProgress value) => command.ReportProgress(1, $"Training {command.Model.Name}",
+        public void Report(TrainingProgress value) => command.ReportProgress($"Training {command.Model.Name}",
             $"Epoch {value.Epoch}/{value.Epochs}, batch {value.Batch}/{value.Batches}, loss {value.RunningLoss:F4}",
             ((value.Epoch - 1) + (double)value.Batch / value.Batches) / value.Epochs);
     }

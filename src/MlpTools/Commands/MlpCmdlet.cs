@@ -10,6 +10,7 @@ namespace MlpTools.Commands;
 /// </summary>
 public abstract class MlpCmdlet : PSCmdlet
 {
+    private const int ProgressActivityId = 1;
     private static readonly TimeSpan ProgressInterval = TimeSpan.FromMilliseconds(200);
     private readonly CancellationTokenSource _stop = new();
     private readonly Stopwatch _sinceProgress = Stopwatch.StartNew();
@@ -18,8 +19,6 @@ public abstract class MlpCmdlet : PSCmdlet
     protected CancellationToken StopToken => _stop.Token;
 
     protected override void StopProcessing() => _stop.Cancel();
-
-    protected override void EndProcessing() => _stop.Dispose();
 
     protected sealed override void ProcessRecord()
     {
@@ -57,7 +56,7 @@ public abstract class MlpCmdlet : PSCmdlet
     protected abstract void ProcessItem();
 
     /// <summary>Writes progress at most every 200 ms, so tight loops do not pay for the console.</summary>
-    protected void ReportProgress(int activityId, string activity, string status, double fraction, bool force = false)
+    protected void ReportProgress(string activity, string status, double fraction, bool force = false)
     {
         if (!force && _sinceProgress.Elapsed < ProgressInterval)
         {
@@ -65,7 +64,7 @@ public abstract class MlpCmdlet : PSCmdlet
         }
         _sinceProgress.Restart();
         _progressShown = true;
-        WriteProgress(new ProgressRecord(activityId, activity, status) { PercentComplete = (int)Math.Clamp(fraction * 100, 0, 100) });
+        WriteProgress(new ProgressRecord(ProgressActivityId, activity, status) { PercentComplete = (int)Math.Clamp(fraction * 100, 0, 100) });
     }
 
     private void CompleteProgress()
@@ -73,7 +72,7 @@ public abstract class MlpCmdlet : PSCmdlet
         if (_progressShown)
         {
             _progressShown = false;
-            WriteProgress(new ProgressRecord(1, MyInvocation.MyCommand.Name, "Done") { RecordType = ProgressRecordType.Completed });
+            WriteProgress(new ProgressRecord(ProgressActivityId, MyInvocation.MyCommand.Name, "Done") { RecordType = ProgressRecordType.Completed });
         }
     }
 
