@@ -127,7 +127,8 @@ function Invoke-Test {
 function Get-PesterFolder {
     # Pester comes from NuGet (the test project restores it with PackageDownload); its tools/ folder is the module.
     $packages = if ($env:NUGET_PACKAGES) { $env:NUGET_PACKAGES } else { Join-Path ([Environment]::GetFolderPath('UserProfile')) '.nuget/packages' }
-    $version = ([xml](Get-Content (Join-Path $Root 'tests/MlpTools.Core.Tests/MlpTools.Core.Tests.csproj') -Raw)).Project.ItemGroup.PackageDownload.Version.Trim('[]')
+    $project = [xml](Get-Content (Join-Path $Root 'tests/MlpTools.Core.Tests/MlpTools.Core.Tests.csproj') -Raw)
+    $version = $project.SelectSingleNode("//PackageDownload[@Include='Pester']").Version.Trim('[]')
     Join-Path $packages "pester/$version"
 }
 

@@ -25,7 +25,8 @@ Describe 'libtorch that cannot load' -Skip:(-not $fixApplied) {
             'session alive'"
     }
 
-    It 'stops New-Mlp with TorchNativeLoadFailed in category NotInstalled' {
+    It 'stops New-Mlp with TorchNativeLoadFailed in category NotInstalled, printing nothing else' {
+        $report.Count | Should -Be 4
         $report[0] | Should -Be 'TorchNativeLoadFailed,MlpTools.Commands.NewMlpCommand'
         $report[1] | Should -Be 'NotInstalled'
     }
@@ -34,6 +35,10 @@ Describe 'libtorch that cannot load' -Skip:(-not $fixApplied) {
         $report[2] | Should -Match 'GLIBCXX_3\.4\.32'
         $report[2] | Should -Match 'build\.ps1 -Task Build'
         $report[2] | Should -Not -Match 'type initializer'
+    }
+
+    It 'writes nothing into the module folder' {
+        Join-Path $copy 'dependencies/cpu' | Should -Not -Exist
     }
 
     It 'leaves the session running' {

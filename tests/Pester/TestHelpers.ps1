@@ -1,16 +1,6 @@
 # Shared fixtures for the MlpTools Pester tests. Dot-source it in BeforeAll:
 #     . (Join-Path $PSScriptRoot 'TestHelpers.ps1')
-# It imports nothing itself; the test files import the module from $env:MLPTOOLS_MODULE.
-
-Set-StrictMode -Version Latest
-
-function Import-MlpToolsUnderTest {
-    # The module under test is the built one the runner names; failing loudly beats testing some other copy.
-    if ([string]::IsNullOrWhiteSpace($env:MLPTOOLS_MODULE) -or -not (Test-Path -LiteralPath $env:MLPTOOLS_MODULE)) {
-        throw "Set `$env:MLPTOOLS_MODULE to the built MlpTools.psd1 (run 'dotnet pwsh ./build.ps1 -Task Build' first); it is '$env:MLPTOOLS_MODULE'."
-    }
-    Import-Module $env:MLPTOOLS_MODULE -Global -ErrorAction Stop
-}
+# It imports nothing itself: each test file imports the module from $env:MLPTOOLS_MODULE first.
 
 function ConvertTo-BigEndianBytes([uint32]$Value) {
     # Parenthesised: the comma operator binds tighter than -band.
@@ -241,4 +231,22 @@ function Stop-TestHttpServer($Server) {
         $Server.Job | Wait-Job -Timeout 10 | Out-Null
         $Server.Job | Remove-Job -Force -ErrorAction SilentlyContinue
     }
+}
+
+function New-TrainedSeparableModel {
+    <#
+    .SYNOPSIS
+        A 16-8-2 model trained on a separable set (New-SeparableDataset) until it classifies every training image right,
+        so tests can state exactly what it predicts: the class whose pattern an image shows.
+    #>
+    param(
+        [Parameter(Mandatory)]$Dataset,
+        [long]$Seed = 1,
+        [int]$Epochs = 10
+    )
+    $model = New-Mlp -InputSize 16 -HiddenSize 8 -OutputSize 2 -Seed $Seed -Name 'Separable'
+    $last = Invoke-MlpTraining -Model $model -Dataset $Dataset -Epochs $Epochs -BatchSize 8 -LearningRate 0.01 -Seed $Seed -ErrorAction Stop |
+        Select-Object -Last 1
+    if ($last.TrainAccuracy -ne 1) { throw "New-TrainedSeparableModel: training accuracy is $($last.TrainAccuracy), not 1; the fixture is unusable." }
+    $model
 }

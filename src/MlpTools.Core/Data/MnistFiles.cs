@@ -57,9 +57,12 @@ public static class MnistFiles
 
     private static string[] SearchFolders(string folder) => new[] { folder, Path.Combine(folder, "MNIST", "raw"), Path.Combine(folder, "raw") };
 
-    /// <summary>Where <paramref name="stem"/> (raw or .gz) is found under <paramref name="folder"/>, or null.</summary>
+    /// <summary>
+    /// Where <paramref name="stem"/> (raw or .gz) is found under <paramref name="folder"/>, or null. A directory of
+    /// that name counts, so that reading it reports the directory instead of a missing file.
+    /// </summary>
     public static string? TryFind(string folder, string stem) =>
-        SearchFolders(folder).SelectMany(f => new[] { Path.Combine(f, stem), Path.Combine(f, stem + ".gz") }).FirstOrDefault(File.Exists);
+        SearchFolders(folder).SelectMany(f => new[] { Path.Combine(f, stem), Path.Combine(f, stem + ".gz") }).FirstOrDefault(path => File.Exists(path) || Directory.Exists(path));
 
     private static string Find(string folder, string stem)
     {

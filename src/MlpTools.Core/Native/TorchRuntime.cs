@@ -25,11 +25,23 @@ public static class TorchRuntime
 
     private static string NativeFolder => Path.GetDirectoryName(typeof(torch).Assembly.Location) ?? ".";
 
+    private static string NativeLibraryPath => Path.Combine(NativeFolder,
+        RuntimeInformation.IsOSPlatform(OSPlatform.Windows) ? "LibTorchSharp.dll"
+        : RuntimeInformation.IsOSPlatform(OSPlatform.OSX) ? "libLibTorchSharp.dylib" : "libLibTorchSharp.so");
+
     private static Exception? TryLoad()
     {
+        // Load the native library ourselves first: when it cannot load, TorchSharp's own fallback prints pages to
+        // the console and copies libtorch out of the NuGet cache, and all the user gets is "type initializer threw".
+        string path = NativeLibraryPath;
+        if (!File.Exists(path))
+        {
+            return new FileNotFoundException($"'{path}' is missing. Build the module for this platform with 'dotnet pwsh ./build.ps1 -Task Build'.", path);
+        }
         try
         {
-            // The first touch of torch runs its static constructor, which loads the native libraries.
+            NativeLibrary.Load(path);
+            // The first touch of torch runs its static constructor, which binds to the library loaded above.
             _ = torch.get_num_threads();
             return null;
         }
@@ -41,34 +53,26 @@ public static class TorchRuntime
 
     private static string Diagnose(Exception failure)
     {
-        string library = RuntimeInformation.IsOSPlatform(OSPlatform.Windows) ? "LibTorchSharp.dll"
-            : RuntimeInformation.IsOSPlatform(OSPlatform.OSX) ? "libLibTorchSharp.dylib" : "libLibTorchSharp.so";
-        string path = Path.Combine(NativeFolder, library);
-        string reason;
-        if (!File.Exists(path))
+        string reason = failure switch
         {
-            reason = $"'{path}' is missing. Build the module for this platform with 'dotnet pwsh ./build.ps1 -Task Build'.";
-        }
-        else
+            FileNotFoundException missing => missing.Message,
+            DllNotFoundException or BadImageFormatException => $"'{NativeLibraryPath}' cannot be loaded: {LoaderMessage(failure)}",
+            _ => $"TorchSharp failed to initialise: {Innermost(failure).Message}",
+        };
+        if (reason.Contains("GLIBCXX_", StringComparison.Ordinal))
         {
-            // Loading the library directly surfaces the dynamic loader's own message (a missing GLIBCXX version, a missing libtorch file).
-            try
-            {
-                NativeLibrary.Free(NativeLibrary.Load(path));
-                reason = $"TorchSharp failed to initialise: {Innermost(failure).Message}";
-            }
-            catch (Exception e)
-            {
-                reason = $"'{path}' cannot be loaded: {e.Message}";
-                if (e.Message.Contains("GLIBCXX_", StringComparison.Ordinal))
-                {
-                    reason += " The system's libstdc++ is older than the one libtorch was built with (Debian 12 and Ubuntu 22.04 lack GLIBCXX_3.4.32). " +
-                              "Rebuild the module with 'dotnet pwsh ./build.ps1 -Task Build', which applies MlpTools' compatibility fix (it needs g++ and patchelf), or install a newer libstdc++.";
-                }
-            }
+            reason += " The system's libstdc++ is older than the one libtorch was built with (Debian 12 and Ubuntu 22.04 lack GLIBCXX_3.4.32). " +
+                      "Rebuild the module with 'dotnet pwsh ./build.ps1 -Task Build', which applies MlpTools' compatibility fix (it needs g++ and patchelf), or install a newer libstdc++.";
         }
         return $"libtorch, the native engine MlpTools runs on, is not available. {reason}";
     }
+
+    /// <summary>
+    /// The dynamic loader's own reason (e.g. "version `GLIBCXX_3.4.32' not found"): .NET puts it on the last line
+    /// of its message, after generic advice about strace and LD_DEBUG.
+    /// </summary>
+    private static string LoaderMessage(Exception failure) =>
+        failure.Message.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).LastOrDefault() ?? failure.Message;
 
     private static Exception Innermost(Exception e) => e.InnerException is null ? e : Innermost(e.InnerException);
 }

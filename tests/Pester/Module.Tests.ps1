@@ -1,0 +1,107 @@
+BeforeDiscovery {
+    $cmdlets = @(
+        @{ Name = 'Get-MnistDataset'; OutputType = @('MlpTools.Core.Data.MnistDataset') }
+        @{ Name = 'New-Mlp'; OutputType = @('MlpTools.Core.Modeling.MlpModel') }
+        @{ Name = 'Invoke-MlpTraining'; OutputType = @('MlpTools.Core.Training.EpochRecord', 'MlpTools.Core.Modeling.MlpModel') }
+        @{ Name = 'Test-MlpAccuracy'; OutputType = @('MlpTools.Core.Training.AccuracyResult') }
+        @{ Name = 'Invoke-MlpPrediction'; OutputType = @('MlpTools.Core.Training.Prediction') }
+    )
+}
+
+BeforeAll {
+    Import-Module $env:MLPTOOLS_MODULE -ErrorAction Stop
+    . (Join-Path $PSScriptRoot 'TestHelpers.ps1')
+
+    $expectedCmdlets = 'Get-MnistDataset', 'Invoke-MlpPrediction', 'Invoke-MlpTraining', 'New-Mlp', 'Test-MlpAccuracy'
+    $manifest = Import-PowerShellDataFile -LiteralPath $env:MLPTOOLS_MODULE
+}
+
+Describe 'The MlpTools module' {
+    Context 'Commands' {
+        It 'exports exactly the five cmdlets' {
+            $commands = @(Get-Command -Module MlpTools)
+            $commands.Name | Sort-Object | Should -BeExactly $expectedCmdlets
+            $commands.CommandType | Should -Be (@('Cmdlet') * 5)
+        }
+
+        It '<Name> is a compiled cmdlet from MlpTools.Commands' -ForEach $cmdlets {
+            (Get-Command $Name -Module MlpTools).ImplementingType.Namespace | Should -BeExactly 'MlpTools.Commands'
+        }
+
+        It '<Name> declares its OutputType: <OutputType>' -ForEach $cmdlets {
+            (Get-Command $Name -Module MlpTools).OutputType.Name | Should -BeExactly $OutputType
+        }
+
+        It 'only Get-MnistDataset, which writes files, supports -WhatIf' {
+            $withWhatIf = Get-Command -Module MlpTools | Where-Object { $_.Parameters.ContainsKey('WhatIf') }
+            $withWhatIf.Name | Should -BeExactly 'Get-MnistDataset'
+        }
+    }
+
+    Context 'Manifest' {
+        It 'requires PowerShell 7.4 on the Core edition' {
+            $manifest.PowerShellVersion | Should -BeExactly '7.4'
+            $manifest.CompatiblePSEditions | Should -BeExactly 'Core'
+            (Get-Module MlpTools).PowerShellVersion | Should -Be ([version]'7.4')
+        }
+
+        It 'lists the five cmdlets and exports nothing else' {
+            $manifest.CmdletsToExport | Sort-Object | Should -BeExactly $expectedCmdlets
+            $manifest.FunctionsToExport | Should -BeNullOrEmpty
+            $manifest.AliasesToExport | Should -BeNullOrEmpty
+            $manifest.VariablesToExport | Should -BeNullOrEmpty
+        }
+
+        It 'is a valid manifest whose version the loaded module carries' {
+            $tested = Test-ModuleManifest -Path $env:MLPTOOLS_MODULE -ErrorAction Stop
+            $tested.Version | Should -Be ([version]$manifest.ModuleVersion)
+            (Get-Module MlpTools).Version | Should -Be ([version]$manifest.ModuleVersion)
+        }
+    }
+
+    Context 'Loading' {
+        It 'keeps the engine and TorchSharp in a load context of their own' {
+            $engine = [System.Runtime.Loader.AssemblyLoadContext]::GetLoadContext((New-Mlp -InputSize 2 -HiddenSize 2 -OutputSize 2).GetType().Assembly)
+            $engine.Name | Should -BeExactly 'MlpTools.Engine'
+            $torchSharp = [System.AppDomain]::CurrentDomain.GetAssemblies() | Where-Object { $_.GetName().Name -eq 'TorchSharp' }
+            @($torchSharp).Count | Should -Be 1
+            [System.Runtime.Loader.AssemblyLoadContext]::GetLoadContext($torchSharp).Name | Should -BeExactly 'MlpTools.Engine'
+        }
+
+        It 'can be removed and imported again in the same session, and still trains' {
+            $data = New-SeparableDataset -Folder (Join-Path $TestDrive 'reimport') -Count 32
+            $madeBefore = New-Mlp -InputSize 16 -HiddenSize 8 -OutputSize 2 -Seed 1
+
+            Remove-Module MlpTools -Force -ErrorAction Stop
+            Get-Module MlpTools | Should -BeNullOrEmpty
+            Get-Command New-Mlp -ErrorAction SilentlyContinue | Should -BeNullOrEmpty
+
+            Import-Module $env:MLPTOOLS_MODULE -Global -ErrorAction Stop
+            (Get-Command -Module MlpTools).Name | Sort-Object | Should -BeExactly $expectedCmdlets
+            $records = @(New-Mlp -InputSize 16 -HiddenSize 8 -OutputSize 2 -Seed 1 |
+                    Invoke-MlpTraining -Dataset $data -Epochs 6 -BatchSize 8 -LearningRate 0.01 -Seed 1 -ErrorAction Stop)
+            $records.Count | Should -Be 6
+            $records[-1].Loss | Should -BeLessThan $records[0].Loss
+            $records[-1].TrainAccuracy | Should -Be 1
+            # A model made before the re-import is the same type and trains the same way.
+            $again = @(Invoke-MlpTraining -Model $madeBefore -Dataset $data -Epochs 6 -BatchSize 8 -LearningRate 0.01 -Seed 1 -ErrorAction Stop)
+            $again.Loss | Should -Be $records.Loss
+        }
+
+        It 'another runspace in the same process imports it and uses it' {
+            $worker = [powershell]::Create()
+            try {
+                $null = $worker.AddScript({
+                        param($Module)
+                        Import-Module $Module -ErrorAction Stop
+                        (New-Mlp -InputSize 3 -HiddenSize 2 -OutputSize 2 -ErrorAction Stop).Layers
+                    }).AddArgument($env:MLPTOOLS_MODULE)
+                $output = $worker.Invoke()
+                $worker.Streams.Error | Should -BeNullOrEmpty
+                $output | Should -BeExactly '3-2-2'
+            } finally {
+                $worker.Dispose()
+            }
+        }
+    }
+}
