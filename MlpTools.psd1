@@ -14,6 +14,8 @@
         'Invoke-MlpTraining'
         'Test-MlpAccuracy'
         'Invoke-MlpPrediction'
+        'Invoke-MlpActivation'
+        'Test-MlpGradient'
     )
     FunctionsToExport    = @()
     AliasesToExport      = @()

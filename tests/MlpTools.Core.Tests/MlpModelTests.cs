@@ -12,7 +12,7 @@ public class MlpModelTests
     [Fact]
     public void TheNotebooksModelHas203530Parameters()
     {
-        using var model = MlpModel.Create("mnist", 784, new[] { 256 }, 10, Activation.ReLU, 42);
+        using var model = MlpModel.Create("mnist", new MlpArchitecture(784, new[] { 256 }, 10, ActivationSpec.ReLU), 42);
 
         Assert.Equal("784-256-10", model.Layers);
         Assert.Equal(784 * 256 + 256 + 256 * 10 + 10, model.ParameterCount);
@@ -30,7 +30,7 @@ public class MlpModelTests
     [Fact]
     public void SeveralHiddenLayersAreChainedInOrder()
     {
-        using var model = MlpModel.Create("deep", 784, new[] { 128, 64, 32 }, 10, Activation.ReLU, 1);
+        using var model = MlpModel.Create("deep", new MlpArchitecture(784, new[] { 128, 64, 32 }, 10, ActivationSpec.ReLU), 1);
 
         Assert.Equal("784-128-64-32-10", model.Layers);
         Assert.Equal(new[] { 128, 64, 32 }, model.HiddenSizes);
@@ -40,7 +40,7 @@ public class MlpModelTests
     [Fact]
     public void AModelWithoutHiddenLayersIsOneLinearLayer()
     {
-        using var model = MlpModel.Create("linear", 16, Array.Empty<int>(), 3, Activation.ReLU, 1);
+        using var model = MlpModel.Create("linear", new MlpArchitecture(16, Array.Empty<int>(), 3, ActivationSpec.ReLU), 1);
 
         Assert.Equal("16-3", model.Layers);
         Assert.Empty(model.HiddenSizes);
@@ -51,7 +51,7 @@ public class MlpModelTests
     public void HiddenSizesAreCopiedNotShared()
     {
         int[] hidden = { 8, 4 };
-        using var model = MlpModel.Create("m", 16, hidden, 2, Activation.ReLU, 1);
+        using var model = MlpModel.Create("m", new MlpArchitecture(16, hidden, 2, ActivationSpec.ReLU), 1);
         hidden[0] = 99;
         Assert.Equal("16-8-4-2", model.Layers);
     }
@@ -65,7 +65,7 @@ public class MlpModelTests
     [InlineData(16, 8, -10, "OutputSize")]
     public void ZeroOrNegativeSizesAreInvalid(int input, int hidden, int output, string parameter)
     {
-        var error = Fails("ModelSizeInvalid", () => MlpModel.Create("bad", input, new[] { 8, hidden }, output, Activation.ReLU, 1));
+        var error = Fails("ModelSizeInvalid", () => MlpModel.Create("bad", new MlpArchitecture(input, new[] { 8, hidden }, output, ActivationSpec.ReLU), 1));
         Assert.Equal(FailureKind.InvalidArgument, error.Kind);
         Assert.StartsWith(parameter + " must be a positive number", error.Message);
     }
@@ -132,7 +132,7 @@ public class MlpModelTests
         var squares = new List<double>();
         for (long seed = 1; seed <= 10; seed++)
         {
-            using var model = MlpModel.Create("kaiming", inputs, Array.Empty<int>(), 2, Activation.ReLU, seed);
+            using var model = MlpModel.Create("kaiming", new MlpArchitecture(inputs, Array.Empty<int>(), 2, ActivationSpec.ReLU), seed);
             foreach (var prediction in Evaluator.Predict(model, oneHot, all))
             {
                 double c = prediction.Confidence;

@@ -101,7 +101,7 @@ internal static class TestData
 
     /// <summary>A 16-input model for the 4x4 sets: 16-8-2 unless told otherwise.</summary>
     public static MlpModel Model(long seed = 1, int[]? hidden = null, int outputs = 2, string name = "m") =>
-        MlpModel.Create(name, PixelsPerImage, hidden ?? new[] { 8 }, outputs, Activation.ReLU, seed);
+        MlpModel.Create(name, new MlpArchitecture(PixelsPerImage, hidden ?? new[] { 8 }, outputs, ActivationSpec.ReLU), seed);
 
     public static MlpToolsException Fails(string errorId, Action action)
     {

@@ -56,6 +56,19 @@ public sealed class MnistDataset
     /// <summary>One image's pixels, row by row.</summary>
     public ReadOnlySpan<byte> GetImage(int index) => _pixels.AsSpan(index * ImageSize, ImageSize);
 
+    /// <summary>A new dataset of the images at <paramref name="indices"/>, in that order.</summary>
+    public MnistDataset Subset(IReadOnlyList<int> indices, string split)
+    {
+        var pixels = new byte[(long)indices.Count * ImageSize];
+        var labels = new byte[indices.Count];
+        for (int i = 0; i < indices.Count; i++)
+        {
+            GetImage(indices[i]).CopyTo(pixels.AsSpan(i * ImageSize, ImageSize));
+            labels[i] = _labels[indices[i]];
+        }
+        return new MnistDataset(Name, split, pixels, labels, ImageHeight, ImageWidth, Source);
+    }
+
     internal byte[] Pixels => _pixels;
     internal byte[] Labels => _labels;
 

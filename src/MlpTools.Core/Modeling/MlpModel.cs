@@ -17,23 +17,24 @@ public sealed class MlpModel : IDisposable
     private int _inUse;
     private bool _disposed;
 
-    private MlpModel(string name, int inputSize, int[] hiddenSizes, int outputSize, Activation activation, long seed, Sequential network)
+    private MlpModel(string name, MlpArchitecture architecture, long seed, Sequential network)
     {
         Name = name;
-        InputSize = inputSize;
-        HiddenSizes = hiddenSizes;
-        OutputSize = outputSize;
-        Activation = activation;
+        Architecture = architecture;
         Seed = seed;
         _network = network;
         ParameterCount = network.parameters().Sum(p => p.numel());
     }
 
     public string Name { get; }
-    public int InputSize { get; }
-    public IReadOnlyList<int> HiddenSizes { get; }
-    public int OutputSize { get; }
-    public Activation Activation { get; }
+    /// <summary>Everything that shapes the network: sizes, activation, initialisation, dropout.</summary>
+    public MlpArchitecture Architecture { get; }
+    public int InputSize => Architecture.InputSize;
+    public IReadOnlyList<int> HiddenSizes => Architecture.HiddenSizes;
+    public int OutputSize => Architecture.OutputSize;
+    public Activation Activation => Architecture.Activation.Kind;
+    public double Dropout => Architecture.Dropout;
+    public Initialization Initialization => Architecture.Initialization;
     /// <summary>The seed the weights were initialised from.</summary>
     public long Seed { get; }
     public long ParameterCount { get; }
@@ -43,38 +44,45 @@ public sealed class MlpModel : IDisposable
 
     internal Sequential Network => _network;
 
+    /// <summary>The weight matrices W(1)..W(L), input side first (the lecture's notation).</summary>
+    internal IReadOnlyList<TorchSharp.Modules.Linear> LinearLayers => _network.children().OfType<TorchSharp.Modules.Linear>().ToArray();
+
+    internal IEnumerable<SeededDropout> DropoutLayers => _network.children().OfType<SeededDropout>();
+
     /// <summary>
-    /// Builds a model with kaiming-normal weights (fan-in, gain √2, as the notebook's
-    /// nn.init.kaiming_normal_) and zero biases, drawn from a generator seeded with <paramref name="seed"/>.
+    /// Builds a model with zero biases and weights drawn (kaiming-normal by default, as the notebook's
+    /// nn.init.kaiming_normal_) from a generator seeded with <paramref name="seed"/>.
     /// </summary>
-    public static MlpModel Create(string name, int inputSize, IReadOnlyList<int> hiddenSizes, int outputSize, Activation activation, long seed)
+    public static MlpModel Create(string name, MlpArchitecture architecture, long seed)
     {
-        RequirePositive(inputSize, "InputSize");
-        RequirePositive(outputSize, "OutputSize");
-        foreach (int size in hiddenSizes)
-        {
-            RequirePositive(size, "HiddenSize");
-        }
+        architecture.Validate();
         TorchRuntime.EnsureAvailable();
 
-        int[] widths = new[] { inputSize }.Concat(hiddenSizes).Append(outputSize).ToArray();
+        int[] widths = new[] { architecture.InputSize }.Concat(architecture.HiddenSizes).Append(architecture.OutputSize).ToArray();
         var layers = new List<(string, nn.Module<Tensor, Tensor>)>();
         using var generator = new Generator((ulong)seed);
         for (int i = 0; i < widths.Length - 1; i++)
         {
             var linear = nn.Linear(widths[i], widths[i + 1]);
+            double std = architecture.Initialization == Initialization.XavierNormal
+                ? Math.Sqrt(2.0 / (widths[i] + widths[i + 1]))
+                : Math.Sqrt(2.0 / widths[i]);
             using (no_grad())
             {
-                linear.weight!.normal_(0, Math.Sqrt(2.0 / widths[i]), generator);
+                linear.weight!.normal_(0, std, generator);
                 linear.bias!.zero_();
             }
             layers.Add(($"lin_{i + 1}", linear));
             if (i < widths.Length - 2)
             {
-                layers.Add(($"act_{i + 1}", ActivationLayers.Create(activation)));
+                layers.Add(($"act_{i + 1}", architecture.Activation.CreateLayer()));
+                if (architecture.Dropout > 0)
+                {
+                    layers.Add(($"drop_{i + 1}", new SeededDropout(architecture.Dropout)));
+                }
             }
         }
-        return new MlpModel(name, inputSize, hiddenSizes.ToArray(), outputSize, activation, seed, nn.Sequential(layers));
+        return new MlpModel(name, architecture, seed, nn.Sequential(layers));
     }
 
     /// <summary>Logits for a batch of flattened images scaled to [0,1].</summary>
@@ -134,15 +142,6 @@ public sealed class MlpModel : IDisposable
     }
 
     public override string ToString() => $"{Name} ({Layers}, {Activation})";
-
-    private static void RequirePositive(int value, string parameter)
-    {
-        if (value <= 0)
-        {
-            throw new MlpToolsException("ModelSizeInvalid", FailureKind.InvalidArgument,
-                $"{parameter} must be a positive number of units, not {value}.", value);
-        }
-    }
 
     private sealed class Release(MlpModel model) : IDisposable
     {

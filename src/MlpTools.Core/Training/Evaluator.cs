@@ -17,22 +17,26 @@ public static class Evaluator
         TorchRuntime.EnsureAvailable();
         using var lease = model.Acquire("measuring accuracy");
         using var data = new DatasetTensors(dataset);
-        var counts = Accuracy(model, data);
+        var counts = Evaluate(model, data);
         return new AccuracyResult(model.Name, dataset.Name, dataset.Split, counts.Correct, counts.Total, counts.PerClass);
     }
 
-    internal static (int Correct, int Total, ClassAccuracy[] PerClass, double Accuracy) Accuracy(MlpModel model, DatasetTensors data)
+    /// <summary>Counts per class and the mean cross-entropy, in evaluation mode (dropout off).</summary>
+    internal static Evaluation Evaluate(MlpModel model, DatasetTensors data)
     {
         using var scope = NewDisposeScope();
         using var noGrad = no_grad();
         model.Network.eval();
         Tensor correctPerClass = zeros(data.ClassCount, ScalarType.Int64);
         Tensor totalPerClass = zeros(data.ClassCount, ScalarType.Int64);
+        Tensor lossSum = zeros(1, ScalarType.Float64);
         for (long start = 0; start < data.Count; start += EvaluationBatchSize)
         {
             using var batchScope = NewDisposeScope();
             var (images, labels) = data.Slice(start, Math.Min(EvaluationBatchSize, data.Count - start));
-            Tensor hits = model.Forward(images).argmax(1).eq(labels);
+            Tensor logits = model.Forward(images);
+            lossSum.add_(nn.functional.cross_entropy(logits, labels, reduction: nn.Reduction.Sum));
+            Tensor hits = logits.argmax(1).eq(labels);
             totalPerClass.add_(labels.bincount(null, data.ClassCount));
             correctPerClass.add_(labels.masked_select(hits).bincount(null, data.ClassCount));
         }
@@ -40,8 +44,11 @@ public static class Evaluator
         long[] total = totalPerClass.data<long>().ToArray();
         var perClass = Enumerable.Range(0, data.ClassCount).Select(c => new ClassAccuracy(c, (int)correct[c], (int)total[c])).ToArray();
         int correctSum = (int)correct.Sum();
-        return (correctSum, data.Count, perClass, data.Count == 0 ? double.NaN : (double)correctSum / data.Count);
+        double count = data.Count;
+        return new Evaluation(correctSum, data.Count, perClass, correctSum / count, lossSum.item<double>() / count);
     }
+
+    internal readonly record struct Evaluation(int Correct, int Total, ClassAccuracy[] PerClass, double Accuracy, double Loss);
 
     /// <summary>Predictions for the images at <paramref name="indices"/>, computed a batch at a time and yielded as they are ready.</summary>
     public static IEnumerable<Prediction> Predict(MlpModel model, MnistDataset dataset, IReadOnlyList<int> indices, CancellationToken cancel = default)

@@ -1,17 +1,28 @@
 namespace MlpTools.Core.Training;
 
-/// <summary>One epoch of training, as the notebook prints it. Flat, so Export-Csv keeps every field.</summary>
+/// <summary>One epoch of training, as the notebook prints it and more. Flat, so Export-Csv keeps every field.</summary>
 public sealed record EpochRecord(
     string ModelName,
     int Epoch,
     int Epochs,
     double Loss,
     double TrainAccuracy,
+    double? ValidationLoss,
     double? ValidationAccuracy,
     double Seconds,
     int BatchSize,
     double LearningRate,
-    long Seed);
+    string Optimizer,
+    double WeightDecay,
+    /// <summary>λ/2·Σ‖W‖² at the end of the epoch: the lecture's regularisation term s.</summary>
+    double WeightPenalty,
+    long Seed,
+    /// <summary>With early stopping: the epoch whose weights the model keeps so far.</summary>
+    int? BestEpoch,
+    /// <summary>Set on the last record of a run that stopped before its last epoch, saying why.</summary>
+    string? StopReason,
+    /// <summary>With gradient tracking: each layer's mean ‖∂J/∂W(l)‖ over the epoch's batches, input side first.</summary>
+    IReadOnlyList<double>? GradientNorms);
 
 /// <summary>How one class fared: correct predictions out of the examples with that label.</summary>
 public sealed record ClassAccuracy(int Class, int Correct, int Total)

@@ -5,7 +5,7 @@ using MlpTools.Core.Training;
 
 namespace MlpTools.Commands;
 
-/// <summary>Trains a model in place with the notebook's recipe, writing one record per epoch as it ends.</summary>
+/// <summary>Trains a model in place (the notebook's recipe by default), writing one record per epoch as it ends.</summary>
 [Cmdlet(VerbsLifecycle.Invoke, "MlpTraining")]
 [OutputType(typeof(EpochRecord), typeof(MlpModel))]
 public sealed class InvokeMlpTrainingCommand : MlpCmdlet
@@ -36,6 +36,58 @@ public sealed class InvokeMlpTrainingCommand : MlpCmdlet
     [Parameter]
     public long? Seed { get; set; }
 
+    [Parameter]
+    public OptimizerKind Optimizer { get; set; } = OptimizerKind.Adam;
+
+    /// <summary>Momentum of SGD.</summary>
+    [Parameter]
+    [ValidateRange(0.0, 0.999999)]
+    public double Momentum { get; set; }
+
+    /// <summary>λ of the lecture's J = L + λ/2·Σ‖W‖² (weights only). With AdamW, decoupled decay of the same λ.</summary>
+    [Parameter]
+    [ValidateRange(0.0, 1e3)]
+    public double WeightDecay { get; set; }
+
+    [Parameter]
+    public LearningRateSchedule LearningRateSchedule { get; set; } = LearningRateSchedule.None;
+
+    /// <summary>With -LearningRateSchedule Step: epochs between reductions.</summary>
+    [Parameter]
+    [ValidateRange(1, 100_000)]
+    public int StepSize { get; set; } = 5;
+
+    /// <summary>Factor the learning rate is multiplied by at each reduction.</summary>
+    [Parameter]
+    [ValidateRange(1e-6, 1.0)]
+    public double Gamma { get; set; } = 0.1;
+
+    /// <summary>With -LearningRateSchedule ReduceOnPlateau: epochs without improvement before a reduction.</summary>
+    [Parameter]
+    [ValidateRange(1, 100_000)]
+    public int SchedulePatience { get; set; } = 2;
+
+    /// <summary>Stop when the validation loss stops improving, and keep the best weights.</summary>
+    [Parameter]
+    public SwitchParameter EarlyStopping { get; set; }
+
+    [Parameter]
+    [ValidateRange(1, 100_000)]
+    public int Patience { get; set; } = 5;
+
+    [Parameter]
+    [ValidateRange(0.0, double.MaxValue)]
+    public double MinDelta { get; set; }
+
+    /// <summary>Hold out this share of -Dataset for validation (instead of -ValidationDataset).</summary>
+    [Parameter]
+    [ValidateRange(0.0, 0.999999)]
+    public double ValidationFraction { get; set; }
+
+    /// <summary>Add each layer's mean gradient norm ‖∂J/∂W(l)‖ to every epoch record.</summary>
+    [Parameter]
+    public SwitchParameter TrackGradient { get; set; }
+
     /// <summary>Also write the trained model after the epoch records.</summary>
     [Parameter]
     public SwitchParameter PassThru { get; set; }
@@ -48,16 +100,43 @@ public sealed class InvokeMlpTrainingCommand : MlpCmdlet
             BatchSize = BatchSize,
             LearningRate = LearningRate,
             Seed = Seed ?? Random.Shared.NextInt64(0, int.MaxValue),
+            Optimizer = Optimizer,
+            Momentum = Momentum,
+            WeightDecay = WeightDecay,
+            Schedule = LearningRateSchedule,
+            StepSize = StepSize,
+            Gamma = Gamma,
+            SchedulePatience = SchedulePatience,
+            EarlyStopping = EarlyStopping,
+            Patience = Patience,
+            MinDelta = MinDelta,
+            ValidationFraction = ValidationFraction,
+            TrackGradient = TrackGradient,
         };
         var progress = new Progress(this);
         foreach (EpochRecord record in Trainer.Train(Model, Dataset, ValidationDataset, options, progress, StopToken))
         {
-            WriteObject(record);
+            WriteObject(WithGradientColumns(record));
         }
         if (PassThru)
         {
             WriteObject(Model);
         }
+    }
+
+    /// <summary>One column per layer (GradientNorm_lin_1, ...), so Export-Csv keeps the gradient norms.</summary>
+    private static object WithGradientColumns(EpochRecord record)
+    {
+        if (record.GradientNorms is null)
+        {
+            return record;
+        }
+        var wrapped = PSObject.AsPSObject(record);
+        for (int layer = 0; layer < record.GradientNorms.Count; layer++)
+        {
+            wrapped.Properties.Add(new PSNoteProperty($"GradientNorm_lin_{layer + 1}", record.GradientNorms[layer]));
+        }
+        return wrapped;
     }
 
     private sealed class Progress(InvokeMlpTrainingCommand command) : IProgress<TrainingProgress>

@@ -3,7 +3,7 @@ using MlpTools.Core.Modeling;
 
 namespace MlpTools.Commands;
 
-/// <summary>Creates a multilayer perceptron with kaiming-normal weights and zero biases.</summary>
+/// <summary>Creates a multilayer perceptron with zero biases and kaiming-normal (or Xavier) weights.</summary>
 [Cmdlet(VerbsCommon.New, "Mlp")]
 [OutputType(typeof(MlpModel))]
 public sealed class NewMlpCommand : MlpCmdlet
@@ -12,10 +12,11 @@ public sealed class NewMlpCommand : MlpCmdlet
     [ValidateRange(1, int.MaxValue)]
     public int InputSize { get; set; } = 784;
 
-    /// <summary>Width of each hidden layer, input side first.</summary>
+    /// <summary>Width of each hidden layer, input side first; @() gives the linear softmax model.</summary>
     [Parameter]
     [ValidateNotNull]
     [ValidateRange(1, int.MaxValue)]
+    [AllowEmptyCollection]
     public int[] HiddenSize { get; set; } = { 256 };
 
     [Parameter]
@@ -25,6 +26,24 @@ public sealed class NewMlpCommand : MlpCmdlet
     [Parameter]
     public Activation Activation { get; set; } = Activation.ReLU;
 
+    /// <summary>α of ELU: the value ELU approaches for large negative inputs is −α.</summary>
+    [Parameter]
+    [ValidateRange(0.0, 1e6)]
+    public double Alpha { get; set; } = 1.0;
+
+    /// <summary>Slope of leaky ReLU for negative inputs.</summary>
+    [Parameter]
+    [ValidateRange(0.0, 1.0)]
+    public double NegativeSlope { get; set; } = 0.01;
+
+    /// <summary>Probability of zeroing each hidden unit during training (inverted dropout); 0 turns it off.</summary>
+    [Parameter]
+    [ValidateRange(0.0, 0.999999)]
+    public double Dropout { get; set; }
+
+    [Parameter]
+    public Initialization Initialization { get; set; } = Initialization.KaimingNormal;
+
     [Parameter]
     [ValidateNotNullOrEmpty]
     public string Name { get; set; } = "Mlp";
@@ -33,6 +52,9 @@ public sealed class NewMlpCommand : MlpCmdlet
     [Parameter]
     public long? Seed { get; set; }
 
-    protected override void ProcessItem() =>
-        WriteObject(MlpModel.Create(Name, InputSize, HiddenSize, OutputSize, Activation, Seed ?? Random.Shared.NextInt64(0, int.MaxValue)));
+    protected override void ProcessItem()
+    {
+        var architecture = new MlpArchitecture(InputSize, HiddenSize, OutputSize, new ActivationSpec(Activation, Alpha, NegativeSlope), Initialization, Dropout);
+        WriteObject(MlpModel.Create(Name, architecture, Seed ?? Random.Shared.NextInt64(0, int.MaxValue)));
+    }
 }

@@ -1,0 +1,41 @@
+namespace MlpTools.Core.Modeling;
+
+/// <summary>The shape of a multilayer perceptron: what New-Mlp's parameters describe.</summary>
+public sealed record MlpArchitecture(
+    int InputSize,
+    IReadOnlyList<int> HiddenSizes,
+    int OutputSize,
+    ActivationSpec Activation,
+    Initialization Initialization = Initialization.KaimingNormal,
+    double Dropout = 0)
+{
+    /// <summary>A copy of the widths given, so later changes to the caller's array cannot reshape the model.</summary>
+    public IReadOnlyList<int> HiddenSizes { get; init; } = HiddenSizes.ToArray();
+
+    /// <summary>The notebook's network: 784-256-10 with ReLU.</summary>
+    public static MlpArchitecture Notebook => new(784, new[] { 256 }, 10, ActivationSpec.ReLU);
+
+    internal void Validate()
+    {
+        RequirePositive(InputSize, "InputSize");
+        RequirePositive(OutputSize, "OutputSize");
+        foreach (int size in HiddenSizes)
+        {
+            RequirePositive(size, "HiddenSize");
+        }
+        if (!(Dropout >= 0 && Dropout < 1))
+        {
+            throw new MlpToolsException("ModelDropoutInvalid", FailureKind.InvalidArgument,
+                $"Dropout is the probability of zeroing a hidden unit and must be at least 0 and below 1, not {Dropout}.", Dropout);
+        }
+    }
+
+    private static void RequirePositive(int value, string parameter)
+    {
+        if (value <= 0)
+        {
+            throw new MlpToolsException("ModelSizeInvalid", FailureKind.InvalidArgument,
+                $"{parameter} must be a positive number of units, not {value}.", value);
+        }
+    }
+}
