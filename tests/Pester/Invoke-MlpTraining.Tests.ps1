@@ -81,12 +81,23 @@ Describe 'Invoke-MlpTraining' {
             $seen.At | Should -Be ($seen.At | Sort-Object)
         }
 
-        It '-PassThru writes the model itself after the records' {
+        It '-PassThru writes the model itself, and the records to the information stream' {
             $model = New-TinyModel
-            $output = @(Invoke-MlpTraining -Model $model -Dataset $train -Epochs 3 @recipe -Seed 1 -PassThru -ErrorAction Stop)
-            $output.Count | Should -Be 4
-            $output[0..2].Epoch | Should -Be 1, 2, 3
-            [object]::ReferenceEquals($output[-1], $model) | Should -BeTrue
+            $output = @(Invoke-MlpTraining -Model $model -Dataset $train -Epochs 3 @recipe -Seed 1 -PassThru -InformationVariable records -ErrorAction Stop)
+            $output.Count | Should -Be 1
+            [object]::ReferenceEquals($output[0], $model) | Should -BeTrue
+            $records.MessageData.Epoch | Should -Be 1, 2, 3
+            $records[0].Tags | Should -Contain 'Epoch'
+            "$($records[0].MessageData)" | Should -Match '^epoch:\[1\] loss:\[\d\.\d{3}\] train_accr:\[\d\.\d{3}\]\.$'
+        }
+
+        It 'the spec pipeline works: New-Mlp | Invoke-MlpTraining -PassThru | Test-MlpAccuracy, with no errors' {
+            $result = New-Mlp -InputSize 16 -HiddenSize 8 -OutputSize 2 -Seed 1 |
+                Invoke-MlpTraining -Dataset $train -Epochs 2 @recipe -Seed 1 -PassThru -ErrorVariable failures |
+                Test-MlpAccuracy -Dataset $train -ErrorVariable +failures
+            $failures | Should -BeNullOrEmpty
+            @($result).Count | Should -Be 1
+            $result.Total | Should -Be $train.Count
         }
 
         It 'writes no model without -PassThru' {
@@ -99,10 +110,9 @@ Describe 'Invoke-MlpTraining' {
     Context 'Pipeline binding by type' {
         It 'takes the model from the pipeline: New-Mlp | Invoke-MlpTraining -Dataset' {
             $output = @(New-Mlp -InputSize 16 -HiddenSize 8 -OutputSize 2 -Seed 1 | Invoke-MlpTraining -Dataset $train -Epochs 2 @recipe -Seed 1 -PassThru -ErrorAction Stop)
-            $output.Count | Should -Be 3
-            $output[0..1].Epoch | Should -Be 1, 2
-            $output[2].GetType().Name | Should -BeExactly 'MlpModel'
-            $output[2].EpochsTrained | Should -Be 2
+            $output.Count | Should -Be 1
+            $output[0].GetType().Name | Should -BeExactly 'MlpModel'
+            $output[0].EpochsTrained | Should -Be 2
         }
 
         It 'takes the dataset from the pipeline: $dataset | Invoke-MlpTraining -Model' {
@@ -233,7 +243,7 @@ Describe 'Invoke-MlpTraining' {
             $records | Export-Csv -LiteralPath $csv
             $rows = @(Import-Csv -LiteralPath $csv)
             $rows.Count | Should -Be 2
-            $rows[0].PSObject.Properties.Name | Should -Be 'ModelName', 'Epoch', 'Epochs', 'Loss', 'TrainAccuracy', 'ValidationAccuracy', 'Seconds', 'BatchSize', 'LearningRate', 'Seed'
+            $rows[0].PSObject.Properties.Name | Should -Be 'ModelName', 'Epoch', 'Epochs', 'Loss', 'TrainAccuracy', 'ValidationLoss', 'ValidationAccuracy', 'Seconds', 'BatchSize', 'LearningRate', 'Optimizer', 'WeightDecay', 'WeightPenalty', 'Seed', 'BestEpoch', 'StopReason', 'GradientNorms'
             foreach ($i in 0, 1) {
                 [double]$rows[$i].Loss | Should -Be $records[$i].Loss
                 [double]$rows[$i].TrainAccuracy | Should -Be $records[$i].TrainAccuracy

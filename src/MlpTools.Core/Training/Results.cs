@@ -22,7 +22,12 @@ public sealed record EpochRecord(
     /// <summary>Set on the last record of a run that stopped before its last epoch, saying why.</summary>
     string? StopReason,
     /// <summary>With gradient tracking: each layer's mean ‖∂J/∂W(l)‖ over the epoch's batches, input side first.</summary>
-    IReadOnlyList<double>? GradientNorms);
+    IReadOnlyList<double>? GradientNorms)
+{
+    /// <summary>The notebook's epoch line.</summary>
+    public override string ToString() =>
+        $"epoch:[{Epoch}] loss:[{Loss:F3}] train_accr:[{TrainAccuracy:F3}]" + (ValidationAccuracy is double v ? $" test_accr:[{v:F3}]." : ".");
+}
 
 /// <summary>How one class fared: correct predictions out of the examples with that label.</summary>
 public sealed record ClassAccuracy(int Class, int Correct, int Total)

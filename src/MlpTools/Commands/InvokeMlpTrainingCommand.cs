@@ -88,7 +88,7 @@ public sealed class InvokeMlpTrainingCommand : MlpCmdlet
     [Parameter]
     public SwitchParameter TrackGradient { get; set; }
 
-    /// <summary>Also write the trained model after the epoch records.</summary>
+    /// <summary>Write the trained model instead of the epoch records, which go to the information stream.</summary>
     [Parameter]
     public SwitchParameter PassThru { get; set; }
 
@@ -116,7 +116,16 @@ public sealed class InvokeMlpTrainingCommand : MlpCmdlet
         var progress = new Progress(this);
         foreach (EpochRecord record in Trainer.Train(Model, Dataset, ValidationDataset, options, progress, StopToken))
         {
-            WriteObject(WithGradientColumns(record));
+            if (PassThru)
+            {
+                // The model is the output, so `... -PassThru | Test-MlpAccuracy` binds it; the records stay at hand
+                // in the information stream (-InformationVariable, or -InformationAction Continue to see them).
+                WriteInformation(WithGradientColumns(record), new[] { "MlpTools", "Epoch" });
+            }
+            else
+            {
+                WriteObject(WithGradientColumns(record));
+            }
         }
         if (PassThru)
         {
