@@ -2,6 +2,7 @@ using System.Diagnostics;
 using MlpTools.Core.Data;
 using MlpTools.Core.Modeling;
 using MlpTools.Core.Native;
+using MlpTools.Core.Persistence;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -12,10 +13,11 @@ public static class Trainer
 {
     /// <summary>
     /// Trains <paramref name="model"/> in place and yields a record as each epoch ends. Cancelling stops
-    /// between batches; the model then holds the weights of the last completed batch.
+    /// between batches; the model then holds the weights of the last completed batch. With a <paramref name="checkpoint"/>,
+    /// a checkpoint file is written after every epoch, and a run resumed from one goes on where it stopped.
     /// </summary>
     public static IEnumerable<EpochRecord> Train(MlpModel model, MnistDataset train, MnistDataset? validation, TrainingOptions options,
-        IProgress<TrainingProgress>? progress = null, CancellationToken cancel = default)
+        IProgress<TrainingProgress>? progress = null, CancellationToken cancel = default, TrainingCheckpoint? checkpoint = null)
     {
         options.Validate();
         if (train.Count == 0)
@@ -29,11 +31,11 @@ public static class Trainer
             model.EnsureFits(validation);
         }
         TorchRuntime.EnsureAvailable();
-        return TrainEpochs(model, train, validation, options, progress, cancel);
+        return TrainEpochs(model, train, validation, options, progress, cancel, checkpoint);
     }
 
     private static IEnumerable<EpochRecord> TrainEpochs(MlpModel model, MnistDataset train, MnistDataset? validation, TrainingOptions options,
-        IProgress<TrainingProgress>? progress, CancellationToken cancel)
+        IProgress<TrainingProgress>? progress, CancellationToken cancel, TrainingCheckpoint? checkpoint)
     {
         using var lease = model.Acquire("training");
         using var trainData = new DatasetTensors(train);
@@ -41,9 +43,11 @@ public static class Trainer
         using var optimizer = optim.Adam(model.Network.parameters(), options.LearningRate);
         using var shuffle = new Generator((ulong)options.Seed);
         int batches = (trainData.Count + options.BatchSize - 1) / options.BatchSize;
-        int targetEpochs = model.EpochsTrained + options.Epochs;
+        // Resuming from a checkpoint restores the optimiser and the shuffle generator and skips the epochs already done.
+        int epochsDone = checkpoint?.Restore(optimizer, shuffle) ?? 0;
+        int targetEpochs = model.EpochsTrained - epochsDone + options.Epochs;
 
-        for (int epoch = 1; epoch <= options.Epochs; epoch++)
+        for (int epoch = epochsDone + 1; epoch <= options.Epochs; epoch++)
         {
             var clock = Stopwatch.StartNew();
             double lossSum = TrainEpoch(model, trainData, optimizer, shuffle, options.BatchSize, batches,
@@ -52,9 +56,12 @@ public static class Trainer
             model.EpochsTrained++;
             double trainAccuracy = Evaluator.Accuracy(model, trainData).Accuracy;
             double? validationAccuracy = validationData is null ? null : Evaluator.Accuracy(model, validationData).Accuracy;
-            // Records are yielded outside every dispose scope, so nothing the caller does can leak into them.
-            yield return new EpochRecord(model.Name, model.EpochsTrained, targetEpochs, lossSum / batches, trainAccuracy, validationAccuracy,
+            var record = new EpochRecord(model.Name, model.EpochsTrained, targetEpochs, lossSum / batches, trainAccuracy, validationAccuracy,
                 clock.Elapsed.TotalSeconds, options.BatchSize, options.LearningRate, options.Seed);
+            model.History.Record(record, options, train, validation);
+            checkpoint?.Save(model, optimizer, shuffle, record);
+            // Records are yielded outside every dispose scope, so nothing the caller does can leak into them.
+            yield return record;
         }
     }
 
