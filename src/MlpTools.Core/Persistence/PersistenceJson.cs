@@ -1,3 +1,4 @@
+using System.Text.Encodings.Web;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using MlpTools.Core.Training;
@@ -12,6 +13,8 @@ internal static class PersistenceJson
         PropertyNamingPolicy = JsonNamingPolicy.CamelCase,
         DictionaryKeyPolicy = null,
         WriteIndented = true,
+        // Plain '+' and quotes in version strings and names: the manifest is meant to be read by people, never embedded in HTML.
+        Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
         // Accuracy of an empty dataset is NaN; JSON has no NaN, so it is written as the string "NaN".
         NumberHandling = JsonNumberHandling.AllowNamedFloatingPointLiterals,
         DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,

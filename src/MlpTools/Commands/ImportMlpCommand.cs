@@ -1,3 +1,4 @@
+using System.Collections.ObjectModel;
 using System.Management.Automation;
 using MlpTools.Core.Modeling;
 using MlpTools.Core.Persistence;
@@ -66,15 +67,21 @@ public sealed class ImportMlpCommand : MlpCmdlet
                 files.Add(ResolvePath(pattern));
                 continue;
             }
+            Collection<string> matches;
             try
             {
-                files.AddRange(SessionState.Path.GetResolvedProviderPathFromPSPath(pattern, out _));
+                matches = SessionState.Path.GetResolvedProviderPathFromPSPath(pattern, out _);
             }
             catch (ItemNotFoundException)
+            {
+                matches = new Collection<string>();
+            }
+            if (matches.Count == 0)
             {
                 WriteError(ToErrorRecord(new Core.MlpToolsException("ModelFileNotFound", Core.FailureKind.ObjectNotFound,
                     $"No file matches '{pattern}'.", pattern)));
             }
+            files.AddRange(matches);
         }
         return files;
     }

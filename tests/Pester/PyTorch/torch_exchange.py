@@ -8,6 +8,7 @@
 Nothing here imports torchvision or safetensors (neither is in every Debian): IDX and SafeTensors are read and
 written directly, both being simple, documented layouts.
 """
+import gzip
 import json
 import os
 import struct
@@ -84,7 +85,10 @@ def model_for(state):
 
 
 def read_idx_images(path):
-    with open(path, 'rb') as f:
+    if os.path.isdir(path):  # a data folder: MNIST's test images, raw or gzipped
+        raw = os.path.join(path, 't10k-images-idx3-ubyte')
+        path = raw if os.path.exists(raw) else raw + '.gz'
+    with (gzip.open if path.endswith('.gz') else open)(path, 'rb') as f:
         data = f.read()
     magic, count, rows, cols = struct.unpack('>IIII', data[:16])
     assert magic == 0x00000803, hex(magic)
