@@ -5,6 +5,8 @@
     perturb STATE FORMAT OUT SEED        load STATE, add seeded noise to every weight, save it to OUT in FORMAT
     unsafe OUT MARKER                    torch.save a state_dict whose pickle calls os.system (creating MARKER if run)
 
+Several commands can be given at once, separated by '+'.
+
 Nothing here imports torchvision or safetensors (neither is in every Debian): IDX and SafeTensors are read and
 written directly, both being simple, documented layouts.
 """
@@ -97,6 +99,12 @@ def read_idx_images(path):
 
 
 def main(argv):
+    # Several commands in one run, separated by '+': importing torch takes seconds, so the tests start Python once.
+    if '+' in argv:
+        at = argv.index('+')
+        main(argv[:at])
+        main(argv[at + 1:])
+        return
     command = argv[0]
     if command == 'predict':
         state_path, fmt, images_path, out_path = argv[1:5]
