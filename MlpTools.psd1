@@ -4,7 +4,7 @@
     GUID                 = '5f0c7d3e-8a51-4c57-9a43-2d1f6b0e9c21'
     Author               = 'MlpTools'
     Copyright            = '(c) MlpTools. MIT License.'
-    Description          = 'Train, test and apply multilayer perceptrons from PowerShell: MNIST loading, training, accuracy and prediction on TorchSharp (libtorch).'
+    Description          = 'Train, test, apply and save multilayer perceptrons from PowerShell: MNIST loading, training with checkpoints, accuracy, prediction, and model files that PyTorch reads, on TorchSharp (libtorch).'
     # PowerShell 7.4 and later (the module targets .NET 8).
     PowerShellVersion    = '7.4'
     CompatiblePSEditions = @('Core')
@@ -16,6 +16,8 @@
         'Invoke-MlpPrediction'
         'Invoke-MlpActivation'
         'Test-MlpGradient'
+        'Export-Mlp'
+        'Import-Mlp'
     )
     FunctionsToExport    = @()
     AliasesToExport      = @()

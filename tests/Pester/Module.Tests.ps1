@@ -5,6 +5,8 @@ BeforeDiscovery {
         @{ Name = 'Invoke-MlpTraining'; OutputType = @('MlpTools.Core.Training.EpochRecord', 'MlpTools.Core.Modeling.MlpModel') }
         @{ Name = 'Test-MlpAccuracy'; OutputType = @('MlpTools.Core.Training.AccuracyResult') }
         @{ Name = 'Invoke-MlpPrediction'; OutputType = @('MlpTools.Core.Training.Prediction') }
+        @{ Name = 'Export-Mlp'; OutputType = @('System.IO.FileInfo') }
+        @{ Name = 'Import-Mlp'; OutputType = @('MlpTools.Core.Modeling.MlpModel') }
     )
 }
 
@@ -12,16 +14,16 @@ BeforeAll {
     Import-Module $env:MLPTOOLS_MODULE -ErrorAction Stop
     . (Join-Path $PSScriptRoot 'TestHelpers.ps1')
 
-    $expectedCmdlets = 'Get-MnistDataset', 'Invoke-MlpPrediction', 'Invoke-MlpTraining', 'New-Mlp', 'Test-MlpAccuracy'
+    $expectedCmdlets = 'Export-Mlp', 'Get-MnistDataset', 'Import-Mlp', 'Invoke-MlpPrediction', 'Invoke-MlpTraining', 'New-Mlp', 'Test-MlpAccuracy'
     $manifest = Import-PowerShellDataFile -LiteralPath $env:MLPTOOLS_MODULE
 }
 
 Describe 'The MlpTools module' {
     Context 'Commands' {
-        It 'exports exactly the five cmdlets' {
+        It 'exports exactly the seven cmdlets' {
             $commands = @(Get-Command -Module MlpTools)
             $commands.Name | Sort-Object | Should -BeExactly $expectedCmdlets
-            $commands.CommandType | Should -Be (@('Cmdlet') * 5)
+            $commands.CommandType | Should -Be (@('Cmdlet') * 7)
         }
 
         It '<Name> is a compiled cmdlet from MlpTools.Commands' -ForEach $cmdlets {
@@ -32,9 +34,10 @@ Describe 'The MlpTools module' {
             (Get-Command $Name -Module MlpTools).OutputType.Name | Should -BeExactly $OutputType
         }
 
-        It 'only Get-MnistDataset, which writes files, supports -WhatIf' {
-            $withWhatIf = Get-Command -Module MlpTools | Where-Object { $_.Parameters.ContainsKey('WhatIf') }
-            $withWhatIf.Name | Should -BeExactly 'Get-MnistDataset'
+        It 'the cmdlets that write files at the user''s request, Export-Mlp and Get-MnistDataset, support -WhatIf' {
+            # Invoke-MlpTraining -CheckpointPath writes too, but a checkpoint is part of the training the user asked for.
+            $withWhatIf = Get-Command -Module MlpTools | Where-Object { $_.Parameters.ContainsKey('WhatIf') } | Sort-Object Name
+            $withWhatIf.Name | Should -BeExactly 'Export-Mlp', 'Get-MnistDataset'
         }
     }
 
@@ -45,7 +48,7 @@ Describe 'The MlpTools module' {
             (Get-Module MlpTools).PowerShellVersion | Should -Be ([version]'7.4')
         }
 
-        It 'lists the five cmdlets and exports nothing else' {
+        It 'lists the seven cmdlets and exports nothing else' {
             $manifest.CmdletsToExport | Sort-Object | Should -BeExactly $expectedCmdlets
             $manifest.FunctionsToExport | Should -BeNullOrEmpty
             $manifest.AliasesToExport | Should -BeNullOrEmpty
@@ -66,6 +69,18 @@ Describe 'The MlpTools module' {
             $torchSharp = [System.AppDomain]::CurrentDomain.GetAssemblies() | Where-Object { $_.GetName().Name -eq 'TorchSharp' }
             @($torchSharp).Count | Should -Be 1
             [System.Runtime.Loader.AssemblyLoadContext]::GetLoadContext($torchSharp).Name | Should -BeExactly 'MlpTools.Engine'
+        }
+
+        It 'loads TorchSharp.PyBridge and Razorvine.Pickle (the PyTorch file format) into the engine''s context too, and they work there' {
+            $model = New-Mlp -InputSize 2 -HiddenSize 2 -OutputSize 2 -Seed 1
+            Export-Mlp -Model $model -Path (Join-Path $TestDrive 'context.pt') -ErrorAction Stop
+            (Import-Mlp -Path (Join-Path $TestDrive 'context.pt') -ErrorAction Stop).Layers | Should -BeExactly '2-2-2'
+            foreach ($name in 'TorchSharp.PyBridge', 'Razorvine.Pickle') {
+                $loaded = @([System.AppDomain]::CurrentDomain.GetAssemblies() | Where-Object { $_.GetName().Name -eq $name })
+                $loaded.Count | Should -Be 1 -Because "$name is loaded once"
+                [System.Runtime.Loader.AssemblyLoadContext]::GetLoadContext($loaded[0]).Name | Should -BeExactly 'MlpTools.Engine'
+                $loaded[0].Location | Should -BeExactly (Join-Path (Split-Path $env:MLPTOOLS_MODULE) "dependencies/$name.dll")
+            }
         }
 
         It 'can be removed and imported again in the same session, and still trains' {

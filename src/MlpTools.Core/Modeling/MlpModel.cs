@@ -39,6 +39,8 @@ public sealed class MlpModel : IDisposable
     public long Seed { get; }
     public long ParameterCount { get; }
     public int EpochsTrained { get; internal set; }
+    /// <summary>Its training runs (recipe, data fingerprints, epoch records) and the file it came from; model files carry it.</summary>
+    public ModelHistory History { get; } = new();
     /// <summary>Layer widths from input to output, e.g. 784-256-10.</summary>
     public string Layers => string.Join('-', new[] { InputSize }.Concat(HiddenSizes).Append(OutputSize));
 

@@ -2,6 +2,7 @@ using System.Diagnostics;
 using MlpTools.Core.Data;
 using MlpTools.Core.Modeling;
 using MlpTools.Core.Native;
+using MlpTools.Core.Persistence;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -15,12 +16,19 @@ public static class Trainer
 {
     /// <summary>
     /// Trains <paramref name="model"/> in place and yields a record as each epoch ends. Cancelling stops
-    /// between batches; the model then holds the weights of the last completed batch.
+    /// between batches; the model then holds the weights of the last completed batch. With a <paramref name="checkpoint"/>,
+    /// a checkpoint file is written after every epoch, and a run resumed from one goes on where it stopped.
     /// </summary>
     public static IEnumerable<EpochRecord> Train(MlpModel model, MnistDataset train, MnistDataset? validation, TrainingOptions options,
-        IProgress<TrainingProgress>? progress = null, CancellationToken cancel = default)
+        IProgress<TrainingProgress>? progress = null, CancellationToken cancel = default, TrainingCheckpoint? checkpoint = null)
     {
         options.Validate();
+        if (checkpoint is not null && (options.EarlyStopping || options.Schedule != LearningRateSchedule.None))
+        {
+            // Their state (best weights, plateau counters, the scheduled rate) is not in the checkpoint format yet.
+            throw new MlpToolsException("CheckpointOptionUnsupported", FailureKind.InvalidArgument,
+                "Checkpoints cannot yet be combined with -EarlyStopping or -LearningRateSchedule: a resumed run could not continue them exactly. Train without -CheckpointPath, or without those options.", options);
+        }
         if (train.Count == 0)
         {
             throw new MlpToolsException("DatasetEmpty", FailureKind.InvalidArgument,
@@ -46,7 +54,7 @@ public static class Trainer
             model.EnsureFits(validation);
         }
         TorchRuntime.EnsureAvailable();
-        return TrainEpochs(model, train, validation, options, progress, cancel);
+        return TrainEpochs(model, train, validation, options, progress, cancel, checkpoint);
     }
 
     /// <summary>Splits off a seeded random <paramref name="fraction"/> of <paramref name="dataset"/> for validation.</summary>
@@ -64,7 +72,7 @@ public static class Trainer
     }
 
     private static IEnumerable<EpochRecord> TrainEpochs(MlpModel model, MnistDataset train, MnistDataset? validation, TrainingOptions options,
-        IProgress<TrainingProgress>? progress, CancellationToken cancel)
+        IProgress<TrainingProgress>? progress, CancellationToken cancel, TrainingCheckpoint? checkpoint)
     {
         using var lease = model.Acquire("training");
         using var trainData = new DatasetTensors(train);
@@ -80,11 +88,13 @@ public static class Trainer
         try
         {
             int batches = (trainData.Count + options.BatchSize - 1) / options.BatchSize;
-            int targetEpochs = model.EpochsTrained + options.Epochs;
+            // Resuming from a checkpoint restores the optimiser and the generators and skips the epochs already done.
+            int epochsDone = checkpoint?.Restore(optimizer, shuffle, dropout) ?? 0;
+            int targetEpochs = model.EpochsTrained - epochsDone + options.Epochs;
             var plateau = new ImprovementTracker(options.MinDelta);
             var earlyStop = new ImprovementTracker(options.MinDelta);
             double learningRate = options.LearningRate;
-            for (int epoch = 1; epoch <= options.Epochs; epoch++)
+            for (int epoch = epochsDone + 1; epoch <= options.Epochs; epoch++)
             {
                 var clock = Stopwatch.StartNew();
                 SetLearningRate(optimizer, learningRate);
@@ -119,6 +129,8 @@ public static class Trainer
                 {
                     run.RestoreBest();
                 }
+                model.History.Record(record, options, train, validation);
+                checkpoint?.Save(model, optimizer, shuffle, dropout, record);
                 // Yielded outside every dispose scope, so nothing the caller does can leak into them.
                 yield return record;
                 if (stopReason is not null)
@@ -162,10 +174,7 @@ public static class Trainer
             float lossValue = loss.item<float>();
             if (!float.IsFinite(lossValue))
             {
-                run.RestoreLastGood();
-                throw new MlpToolsException("TrainingDiverged", FailureKind.InvalidOperation,
-                    $"Training of '{model.Name}' diverged: the loss became {lossValue} in epoch {model.EpochsTrained + 1}, batch {batch + 1} of {batches}. " +
-                    $"Try a smaller learning rate than {learningRate} (for example {learningRate / 10}). The model keeps the weights from before the step that broke it.", model);
+                throw Diverged(model, run, $"the loss became {lossValue} in epoch {model.EpochsTrained + 1}, batch {batch + 1} of {batches}", learningRate);
             }
             run.SaveLastGood();
             Tensor objective = l2InLoss ? loss + SquaredWeights(weights) * (options.WeightDecay / 2) : loss;
@@ -190,7 +199,20 @@ public static class Trainer
             lossSum += lossValue;
             onBatch((batch + 1, lossSum / (batch + 1)));
         }
+        // The last step's weights meet no further batch, so check them directly.
+        if (!run.ParametersUsable())
+        {
+            throw Diverged(model, run, $"the weights became too large for float32 in epoch {model.EpochsTrained + 1}, batch {batches} of {batches}", learningRate);
+        }
         return new EpochPass(lossSum / batches, gradientNormSums?.Select(sum => sum.item<double>() / batches).ToArray());
+    }
+
+    private static MlpToolsException Diverged(MlpModel model, RunState run, string what, double learningRate)
+    {
+        run.RestoreLastGood();
+        return new MlpToolsException("TrainingDiverged", FailureKind.InvalidOperation,
+            $"Training of '{model.Name}' diverged: {what}. Try a smaller learning rate than {learningRate} (for example {learningRate / 10}). " +
+            "The model keeps the weights from before the step that broke it.", model);
     }
 
     private static Tensor SquaredWeights(IEnumerable<Tensor> weights) => weights.Select(w => w.pow(2).sum()).Aggregate((a, b) => a + b);
@@ -282,6 +304,17 @@ public static class Trainer
         }
 
         public void SaveLastGood() => Copy(_parameters, _lastGood);
+
+        /// <summary>
+        /// False when a weight is non-finite or so large that its square overflows float32: such weights give
+        /// NaN logits even while each of them is still a finite number.
+        /// </summary>
+        public bool ParametersUsable()
+        {
+            using var scope = NewDisposeScope();
+            using var noGrad = no_grad();
+            return _parameters.All(p => p.pow(2).sum().isfinite().item<bool>());
+        }
 
         public void RestoreLastGood() => Copy(_lastGood, _parameters);
 

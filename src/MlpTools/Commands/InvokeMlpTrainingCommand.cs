@@ -1,16 +1,20 @@
 using System.Management.Automation;
 using MlpTools.Core.Data;
 using MlpTools.Core.Modeling;
+using MlpTools.Core.Persistence;
 using MlpTools.Core.Training;
 
 namespace MlpTools.Commands;
 
 /// <summary>Trains a model in place (the notebook's recipe by default), writing one record per epoch as it ends.</summary>
-[Cmdlet(VerbsLifecycle.Invoke, "MlpTraining")]
+[Cmdlet(VerbsLifecycle.Invoke, "MlpTraining", DefaultParameterSetName = TrainSet)]
 [OutputType(typeof(EpochRecord), typeof(MlpModel))]
 public sealed class InvokeMlpTrainingCommand : MlpCmdlet
 {
-    [Parameter(Mandatory = true, ValueFromPipeline = true)]
+    private const string TrainSet = "Train";
+    private const string ResumeSet = "Resume";
+
+    [Parameter(Mandatory = true, ValueFromPipeline = true, ParameterSetName = TrainSet)]
     public MlpModel Model { get; set; } = null!;
 
     [Parameter(Mandatory = true, ValueFromPipeline = true, Position = 0)]
@@ -20,73 +24,83 @@ public sealed class InvokeMlpTrainingCommand : MlpCmdlet
     [Parameter]
     public MnistDataset? ValidationDataset { get; set; }
 
-    [Parameter]
+    [Parameter(ParameterSetName = TrainSet)]
     [ValidateRange(1, 100_000)]
     public int Epochs { get; set; } = 10;
 
-    [Parameter]
+    [Parameter(ParameterSetName = TrainSet)]
     [ValidateRange(1, 1_000_000)]
     public int BatchSize { get; set; } = 256;
 
-    [Parameter]
+    [Parameter(ParameterSetName = TrainSet)]
     [ValidateRange(1e-12, 1e3)]
     public double LearningRate { get; set; } = 1e-3;
 
     /// <summary>Seed of the per-epoch shuffle; a random one (recorded on each epoch record) when omitted.</summary>
-    [Parameter]
+    [Parameter(ParameterSetName = TrainSet)]
     public long? Seed { get; set; }
 
-    [Parameter]
+    [Parameter(ParameterSetName = TrainSet)]
     public OptimizerKind Optimizer { get; set; } = OptimizerKind.Adam;
 
     /// <summary>Momentum of SGD.</summary>
-    [Parameter]
+    [Parameter(ParameterSetName = TrainSet)]
     [ValidateRange(0.0, 0.999999)]
     public double Momentum { get; set; }
 
     /// <summary>λ of the lecture's J = L + λ/2·Σ‖W‖² (weights only). With AdamW, decoupled decay of the same λ.</summary>
-    [Parameter]
+    [Parameter(ParameterSetName = TrainSet)]
     [ValidateRange(0.0, 1e3)]
     public double WeightDecay { get; set; }
 
-    [Parameter]
+    [Parameter(ParameterSetName = TrainSet)]
     public LearningRateSchedule LearningRateSchedule { get; set; } = LearningRateSchedule.None;
 
     /// <summary>With -LearningRateSchedule Step: epochs between reductions.</summary>
-    [Parameter]
+    [Parameter(ParameterSetName = TrainSet)]
     [ValidateRange(1, 100_000)]
     public int StepSize { get; set; } = 5;
 
     /// <summary>Factor the learning rate is multiplied by at each reduction.</summary>
-    [Parameter]
+    [Parameter(ParameterSetName = TrainSet)]
     [ValidateRange(1e-6, 1.0)]
     public double Gamma { get; set; } = 0.1;
 
     /// <summary>With -LearningRateSchedule ReduceOnPlateau: epochs without improvement before a reduction.</summary>
-    [Parameter]
+    [Parameter(ParameterSetName = TrainSet)]
     [ValidateRange(1, 100_000)]
     public int SchedulePatience { get; set; } = 2;
 
     /// <summary>Stop when the validation loss stops improving, and keep the best weights.</summary>
-    [Parameter]
+    [Parameter(ParameterSetName = TrainSet)]
     public SwitchParameter EarlyStopping { get; set; }
 
-    [Parameter]
+    [Parameter(ParameterSetName = TrainSet)]
     [ValidateRange(1, 100_000)]
     public int Patience { get; set; } = 5;
 
-    [Parameter]
+    [Parameter(ParameterSetName = TrainSet)]
     [ValidateRange(0.0, double.MaxValue)]
     public double MinDelta { get; set; }
 
     /// <summary>Hold out this share of -Dataset for validation (instead of -ValidationDataset).</summary>
-    [Parameter]
+    [Parameter(ParameterSetName = TrainSet)]
     [ValidateRange(0.0, 0.999999)]
     public double ValidationFraction { get; set; }
 
     /// <summary>Add each layer's mean gradient norm ‖∂J/∂W(l)‖ to every epoch record.</summary>
-    [Parameter]
+    [Parameter(ParameterSetName = TrainSet)]
     public SwitchParameter TrackGradient { get; set; }
+
+    /// <summary>A checkpoint file, replaced after every epoch; with -Resume, the checkpoint to go on from.</summary>
+    [Parameter(ParameterSetName = TrainSet)]
+    [Parameter(Mandatory = true, ParameterSetName = ResumeSet)]
+    [ValidateNotNullOrEmpty]
+    public string? CheckpointPath { get; set; }
+
+    /// <summary>Go on with the run saved in -CheckpointPath: its model, recipe, optimiser and random-number state.</summary>
+    [Parameter(Mandatory = true, ParameterSetName = ResumeSet)]
+    public SwitchParameter Resume { get; set; }
 
     /// <summary>Write the trained model instead of the epoch records, which go to the information stream.</summary>
     [Parameter]
@@ -94,27 +108,39 @@ public sealed class InvokeMlpTrainingCommand : MlpCmdlet
 
     protected override void ProcessItem()
     {
-        var options = new TrainingOptions
+        TrainingOptions options;
+        TrainingCheckpoint? checkpoint = null;
+        if (Resume)
         {
-            Epochs = Epochs,
-            BatchSize = BatchSize,
-            LearningRate = LearningRate,
-            Seed = Seed ?? Random.Shared.NextInt64(0, int.MaxValue),
-            Optimizer = Optimizer,
-            Momentum = Momentum,
-            WeightDecay = WeightDecay,
-            Schedule = LearningRateSchedule,
-            StepSize = StepSize,
-            Gamma = Gamma,
-            SchedulePatience = SchedulePatience,
-            EarlyStopping = EarlyStopping,
-            Patience = Patience,
-            MinDelta = MinDelta,
-            ValidationFraction = ValidationFraction,
-            TrackGradient = TrackGradient,
-        };
+            var resumed = TrainingCheckpoint.Resume(ResolvePath(CheckpointPath!), Dataset, ValidationDataset);
+            (Model, options, checkpoint) = (resumed.Model, resumed.Options, resumed.Checkpoint);
+            WriteVerbose($"Resuming '{Model.Name}' from {checkpoint.Path}: {resumed.EpochsCompleted} of {options.Epochs} epochs done.");
+        }
+        else
+        {
+            options = new TrainingOptions
+            {
+                Epochs = Epochs,
+                BatchSize = BatchSize,
+                LearningRate = LearningRate,
+                Seed = Seed ?? Random.Shared.NextInt64(0, int.MaxValue),
+                Optimizer = Optimizer,
+                Momentum = Momentum,
+                WeightDecay = WeightDecay,
+                Schedule = LearningRateSchedule,
+                StepSize = StepSize,
+                Gamma = Gamma,
+                SchedulePatience = SchedulePatience,
+                EarlyStopping = EarlyStopping,
+                Patience = Patience,
+                MinDelta = MinDelta,
+                ValidationFraction = ValidationFraction,
+                TrackGradient = TrackGradient,
+            };
+            checkpoint = CheckpointPath is null ? null : TrainingCheckpoint.WriteTo(ResolvePath(CheckpointPath));
+        }
         var progress = new Progress(this);
-        foreach (EpochRecord record in Trainer.Train(Model, Dataset, ValidationDataset, options, progress, StopToken))
+        foreach (EpochRecord record in Trainer.Train(Model, Dataset, ValidationDataset, options, progress, StopToken, checkpoint))
         {
             if (PassThru)
             {

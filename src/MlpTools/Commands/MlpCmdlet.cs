@@ -89,6 +89,8 @@ public abstract class MlpCmdlet : PSCmdlet
         FailureKind.ConnectionError => ErrorCategory.ConnectionError,
         FailureKind.NotInstalled => ErrorCategory.NotInstalled,
         FailureKind.OperationStopped => ErrorCategory.OperationStopped,
+        FailureKind.ResourceExists => ErrorCategory.ResourceExists,
+        FailureKind.WriteError => ErrorCategory.WriteError,
         _ => ErrorCategory.NotSpecified,
     }, e.Target);
 }

@@ -1,0 +1,38 @@
+using System.Buffers.Binary;
+using System.Runtime.CompilerServices;
+using System.Security.Cryptography;
+
+namespace MlpTools.Core.Data;
+
+/// <summary>
+/// Identifies the data a model was trained on without keeping it: the dataset's shape and a SHA-256 of its
+/// image size, pixels and labels. Two datasets with the same fingerprint hold the same images and labels in the same order.
+/// </summary>
+public sealed record DatasetFingerprint(string Name, string Split, int Count, int ImageHeight, int ImageWidth, int ClassCount, string Sha256)
+{
+    // Datasets are immutable, so each is hashed once; the table lets a dataset and its hash be collected together.
+    private static readonly ConditionalWeakTable<MnistDataset, DatasetFingerprint> Cache = new();
+
+    public static DatasetFingerprint Of(MnistDataset dataset) => Cache.GetValue(dataset, Compute);
+
+    /// <summary>True when both describe the same images and labels (names may differ).</summary>
+    public bool SameData(DatasetFingerprint? other) =>
+        other is not null && other.Count == Count && other.ImageHeight == ImageHeight && other.ImageWidth == ImageWidth &&
+        string.Equals(other.Sha256, Sha256, StringComparison.OrdinalIgnoreCase);
+
+    public override string ToString() => $"{Name} {Split} ({Count} images of {ImageHeight}x{ImageWidth}, sha256 {Sha256[..Math.Min(12, Sha256.Length)]}…)";
+
+    private static DatasetFingerprint Compute(MnistDataset dataset)
+    {
+        using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+        Span<byte> header = stackalloc byte[12];
+        BinaryPrimitives.WriteInt32LittleEndian(header, dataset.Count);
+        BinaryPrimitives.WriteInt32LittleEndian(header[4..], dataset.ImageHeight);
+        BinaryPrimitives.WriteInt32LittleEndian(header[8..], dataset.ImageWidth);
+        hash.AppendData(header);
+        hash.AppendData(dataset.Pixels);
+        hash.AppendData(dataset.Labels);
+        return new DatasetFingerprint(dataset.Name, dataset.Split, dataset.Count, dataset.ImageHeight, dataset.ImageWidth, dataset.ClassCount,
+            Convert.ToHexString(hash.GetHashAndReset()).ToLowerInvariant());
+    }
+}

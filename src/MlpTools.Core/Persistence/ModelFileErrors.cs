@@ -1,0 +1,33 @@
+namespace MlpTools.Core.Persistence;
+
+/// <summary>The errors of reading and writing model files, with their stable ids (listed in the cmdlets' help).</summary>
+internal static class ModelFileErrors
+{
+    public static MlpToolsException NotFound(string path) => new("ModelFileNotFound", FailureKind.ObjectNotFound,
+        $"Model file '{path}' does not exist. Check the path, or write the model first with Export-Mlp.", path);
+
+    public static MlpToolsException Exists(string path) => new("ModelFileExists", FailureKind.ResourceExists,
+        $"'{path}' already exists. Use -Force to replace it (the old file stays intact until the new one is complete), or choose another path.", path);
+
+    public static MlpToolsException Empty(string path) => new("ModelFileEmpty", FailureKind.InvalidData,
+        $"'{path}' is empty (0 bytes), so it holds no model. It may have been cut off while it was copied; use an intact copy.", path);
+
+    public static MlpToolsException Unrecognized(string path, string what) => new("ModelFileUnrecognized", FailureKind.InvalidData,
+        $"'{path}' is not a model file MlpTools can read: {what} MlpTools reads its own files (Export-Mlp), PyTorch state_dicts " +
+        "(torch.save(model.state_dict(), path)) and SafeTensors files.", path);
+
+    public static MlpToolsException Corrupt(string path, string what, Exception? inner = null) => new("ModelFileCorrupt", FailureKind.InvalidData,
+        $"'{path}' is damaged or incomplete: {what} Use an intact copy of the file, or export the model again.", path, inner);
+
+    public static MlpToolsException NewerVersion(string path, string what) => new("ModelFileVersionUnsupported", FailureKind.InvalidData,
+        $"'{path}' {what} This is MlpTools {ProducerInfo.MlpToolsVersion}, which reads MlpTools model format version " +
+        $"{ModelManifest.CurrentFormatVersion}. Update MlpTools to read it.", path);
+
+    public static MlpToolsException Unsafe(string path, string what) => new("ModelFileUnsafe", FailureKind.InvalidData,
+        $"'{path}' was refused: {what}", path);
+
+    public static MlpToolsException StateDictInvalid(string path, string what) => new("ModelStateDictInvalid", FailureKind.InvalidData,
+        $"The state_dict in '{path}' is not a multilayer perceptron MlpTools can rebuild: {what} MlpTools expects the lecture " +
+        "notebook's layer names, lin_1.weight, lin_1.bias, lin_2.weight, lin_2.bias and so on, with each layer's inputs matching " +
+        "the previous layer's outputs.", path);
+}

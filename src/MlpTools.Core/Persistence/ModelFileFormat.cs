@@ -1,0 +1,14 @@
+namespace MlpTools.Core.Persistence;
+
+/// <summary>The file formats Export-Mlp writes and Import-Mlp reads.</summary>
+public enum ModelFileFormat
+{
+    /// <summary>Import only: decide from the file's content.</summary>
+    Auto,
+    /// <summary>MlpTools' own file: architecture, weights, training history and metadata in one zip (docs/about_MlpTools_ModelFile.md).</summary>
+    MlpTools,
+    /// <summary>A PyTorch state_dict as torch.save writes it; torch.load reads it into the lecture notebook's class.</summary>
+    PyTorch,
+    /// <summary>A state_dict in the SafeTensors format (Hugging Face's safetensors).</summary>
+    SafeTensors,
+}

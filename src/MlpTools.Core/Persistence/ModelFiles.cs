@@ -1,0 +1,182 @@
+using System.IO.Compression;
+using MlpTools.Core.Modeling;
+using MlpTools.Core.Native;
+using static TorchSharp.torch;
+
+namespace MlpTools.Core.Persistence;
+
+/// <summary>Saving models to files and reading them back, in MlpTools' own format, PyTorch's and SafeTensors.</summary>
+public static class ModelFiles
+{
+    private const long MaxFileBytes = int.MaxValue;
+
+    /// <summary>
+    /// Writes <paramref name="model"/> to <paramref name="path"/> atomically: the old file, if any, stays intact
+    /// until the new one is complete. <see cref="ModelFileFormat.Auto"/> chooses by extension (<see cref="FormatForPath"/>).
+    /// </summary>
+    public static void Export(MlpModel model, string path, ModelFileFormat format = ModelFileFormat.Auto, bool overwrite = false)
+    {
+        string fullPath = Path.GetFullPath(path);
+        if (!overwrite && File.Exists(fullPath))
+        {
+            throw ModelFileErrors.Exists(fullPath);
+        }
+        if (format == ModelFileFormat.Auto)
+        {
+            format = FormatForPath(fullPath);
+        }
+        TorchRuntime.EnsureAvailable();
+        using var lease = model.Acquire("export");
+        AtomicFile.Write(fullPath, stream =>
+        {
+            switch (format)
+            {
+                case ModelFileFormat.PyTorch:
+                    StateDicts.WritePyTorch(model, stream);
+                    break;
+                case ModelFileFormat.SafeTensors:
+                    StateDicts.WriteSafeTensors(model.Network.state_dict(), stream);
+                    break;
+                default:
+                    MlpFile.Write(stream, model);
+                    break;
+            }
+        }, replaceReadOnly: overwrite);
+    }
+
+    /// <summary>The format a path's extension suggests: .pt and .pth are PyTorch, .safetensors SafeTensors, anything else MlpTools.</summary>
+    public static ModelFileFormat FormatForPath(string path) => Path.GetExtension(path).ToLowerInvariant() switch
+    {
+        ".pt" or ".pth" => ModelFileFormat.PyTorch,
+        ".safetensors" => ModelFileFormat.SafeTensors,
+        _ => ModelFileFormat.MlpTools,
+    };
+
+    /// <summary>
+    /// Reads a model. For PyTorch and SafeTensors files, which hold only weights, the layer sizes come from the weights'
+    /// shapes and the activation (which a state_dict does not record) from <paramref name="activation"/>.
+    /// </summary>
+    public static MlpModel Import(string path, ModelFileFormat format = ModelFileFormat.Auto, Activation activation = Activation.ReLU, string? name = null)
+    {
+        string fullPath = Path.GetFullPath(path);
+        byte[] content = ReadWhole(fullPath);
+        ModelFileFormat detected = Detect(content, fullPath);
+        if (format != ModelFileFormat.Auto && format != detected)
+        {
+            throw ModelFileErrors.Unrecognized(fullPath, $"it was read as {format} but its content is {Describe(detected)}. Use '-Format {detected}' or '-Format Auto'.");
+        }
+        TorchRuntime.EnsureAvailable();
+        using var stream = new MemoryStream(content, writable: false);
+        string sha256 = MlpFile.Sha256(content);
+
+        if (detected == ModelFileFormat.MlpTools)
+        {
+            var contents = MlpFile.Read(stream, fullPath);
+            var manifest = contents.Manifest;
+            var origin = new ModelOrigin(fullPath, detected, manifest.FormatVersion, manifest.Created, manifest.Producer?.MlpTools, manifest.Producer?.TorchSharp, sha256);
+            return MlpFile.ToModel(contents, fullPath, origin, name);
+        }
+
+        MlpModel? model = null;
+        try
+        {
+            using (NewDisposeScope())
+            {
+                var tensors = detected == ModelFileFormat.PyTorch ? StateDicts.ReadPyTorch(stream, fullPath) : StateDicts.ReadSafeTensors(stream, fullPath);
+                var (input, hidden, output) = StateDicts.InferLayers(tensors, fullPath);
+                // The seed is 0: a state_dict does not say how its weights began.
+                model = MlpModel.Create(name ?? Path.GetFileNameWithoutExtension(fullPath),
+                    new MlpArchitecture(input, hidden, output, new ActivationSpec(activation)), seed: 0);
+                StateDicts.Load(model, tensors, fullPath);
+            }
+            model.History.Restore(Array.Empty<TrainingRun>(), new ModelOrigin(fullPath, detected, null, null, null, null, sha256));
+            return model;
+        }
+        catch
+        {
+            model?.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>What a file holds, judged from its content alone.</summary>
+    public static ModelFileFormat Detect(string path)
+    {
+        string fullPath = Path.GetFullPath(path);
+        return Detect(ReadWhole(fullPath), fullPath);
+    }
+
+    internal static ModelFileFormat Detect(byte[] content, string path)
+    {
+        if (content.Length == 0)
+        {
+            throw ModelFileErrors.Empty(path);
+        }
+        if (content.Length >= 4 && content[0] == 'P' && content[1] == 'K' && content[2] == 3 && content[3] == 4)
+        {
+            try
+            {
+                using var zip = new ZipArchive(new MemoryStream(content, writable: false), ZipArchiveMode.Read);
+                if (zip.GetEntry(ModelManifest.EntryName) is not null)
+                {
+                    return ModelFileFormat.MlpTools;
+                }
+                if (zip.Entries.Any(e => e.Name == "data.pkl"))
+                {
+                    return ModelFileFormat.PyTorch;
+                }
+                throw ModelFileErrors.Unrecognized(path, "it is a zip archive, but neither an MlpTools model file nor a torch.save file.");
+            }
+            catch (InvalidDataException e)
+            {
+                throw ModelFileErrors.Corrupt(path, $"it starts as a zip archive (as MlpTools and PyTorch files do) but its zip structure cannot be read ({e.Message}). The file may have been cut short.", e);
+            }
+        }
+        if (StateDicts.LooksLikeSafeTensors(content, content.Length))
+        {
+            return ModelFileFormat.SafeTensors;
+        }
+        if (content.Length >= 2 && content[0] == 0x80 && content[1] is >= 2 and <= 5)
+        {
+            throw ModelFileErrors.Unrecognized(path,
+                "it is a bare pickle, as torch.save wrote before PyTorch 1.6. Load it in PyTorch and save it again with torch.save(model.state_dict(), path).");
+        }
+        throw ModelFileErrors.Unrecognized(path, "its content is neither a zip archive nor a SafeTensors header.");
+    }
+
+    private static string Describe(ModelFileFormat format) => format switch
+    {
+        ModelFileFormat.MlpTools => "an MlpTools model file",
+        ModelFileFormat.PyTorch => "a PyTorch state_dict",
+        _ => "a SafeTensors file",
+    };
+
+    private static byte[] ReadWhole(string fullPath)
+    {
+        if (Directory.Exists(fullPath))
+        {
+            throw ModelFileErrors.Unrecognized(fullPath, "it is a folder.");
+        }
+        if (!File.Exists(fullPath))
+        {
+            throw ModelFileErrors.NotFound(fullPath);
+        }
+        try
+        {
+            // FileShare.Delete too, so that an Export-Mlp replacing the file meanwhile is not blocked on Windows.
+            using var file = new FileStream(fullPath, FileMode.Open, FileAccess.Read, FileShare.Read | FileShare.Delete);
+            if (file.Length > MaxFileBytes)
+            {
+                throw ModelFileErrors.Unrecognized(fullPath, $"it is {file.Length} bytes, larger than any model MlpTools can hold.");
+            }
+            var content = new byte[file.Length];
+            file.ReadExactly(content);
+            return content;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new MlpToolsException("ModelFileReadFailed", FailureKind.ResourceUnavailable,
+                $"Could not read '{fullPath}': {e.Message}", fullPath, e);
+        }
+    }
+}

@@ -1,0 +1,138 @@
+using System.Reflection;
+using System.Runtime.InteropServices;
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using MlpTools.Core.Data;
+using MlpTools.Core.Modeling;
+using MlpTools.Core.Native;
+using TorchSharp;
+
+namespace MlpTools.Core.Persistence;
+
+/// <summary>
+/// The JSON document at the head of an MlpTools model file ('mlptools-model.json'). The format is described in
+/// docs/about_MlpTools_ModelFile.md; keep the two in step.
+/// </summary>
+internal sealed record ModelManifest
+{
+    public const string FormatName = "MlpTools.Model";
+    /// <summary>Raised only when a reader of the previous version would misread a new file; adding optional fields does not raise it.</summary>
+    public const int CurrentFormatVersion = 1;
+    public const string EntryName = "mlptools-model.json";
+    public const string WeightsEntry = "weights.safetensors";
+    public const string ModelKind = "Model";
+    public const string CheckpointKind = "Checkpoint";
+
+    public string Format { get; init; } = FormatName;
+    public int FormatVersion { get; init; } = CurrentFormatVersion;
+    public string Kind { get; init; } = ModelKind;
+    public DateTimeOffset Created { get; init; }
+    public ProducerInfo? Producer { get; init; }
+    public ModelArchitecture? Architecture { get; init; }
+    /// <summary>Every other entry of the zip and the SHA-256 of its bytes; a reader checks each one.</summary>
+    public Dictionary<string, string> Files { get; init; } = new();
+    public List<TrainingRun>? History { get; init; }
+    public FinalMetrics? FinalMetrics { get; init; }
+    /// <summary>Checkpoints only: what it takes to go on training.</summary>
+    public CheckpointState? Training { get; init; }
+}
+
+/// <summary>What wrote the file: enough to rebuild the environment or to explain a difference later.</summary>
+internal sealed record ProducerInfo(string MlpTools, string TorchSharp, string LibTorch, string DotNet, string OperatingSystem, int TorchThreads)
+{
+    public static ProducerInfo Current() => new(
+        MlpToolsVersion,
+        TorchRuntime.TorchSharpVersion,
+        torch.__version__,
+        RuntimeInformation.FrameworkDescription,
+        RuntimeInformation.OSDescription,
+        torch.get_num_threads());
+
+    public static string MlpToolsVersion { get; } =
+        typeof(ModelManifest).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion
+        ?? typeof(ModelManifest).Assembly.GetName().Version?.ToString() ?? "unknown";
+}
+
+/// <summary>The last epoch's figures, at the top level so they can be read without walking the history.</summary>
+internal sealed record FinalMetrics(int Epoch, double Loss, double TrainAccuracy, double? ValidationAccuracy);
+
+/// <summary>
+/// What the network is, as an open record: a field added later (dropout, initialisation, activation parameters, ...)
+/// is written only when it differs from the behaviour of files without it, so older files keep their meaning.
+/// A reader refuses a file whose architecture has a field it does not know, since ignoring it could change the
+/// model's answers; fields elsewhere in the manifest that a reader does not know are ignored.
+/// </summary>
+internal sealed record ModelArchitecture
+{
+    public string Name { get; init; } = "Mlp";
+    public int InputSize { get; init; }
+    public int[] HiddenSizes { get; init; } = Array.Empty<int>();
+    public int OutputSize { get; init; }
+    public Activation Activation { get; init; } = Activation.ReLU;
+    /// <summary>The seed the weights were first drawn from (0 for a model imported from PyTorch or SafeTensors).</summary>
+    public long Seed { get; init; }
+    public int EpochsTrained { get; init; }
+    // Written only when they differ from the defaults, so files of the notebook's network look as before.
+    public double? Alpha { get; init; }
+    public double? NegativeSlope { get; init; }
+    public Initialization? Initialization { get; init; }
+    public double? Dropout { get; init; }
+
+    /// <summary>Fields this version does not know; see the type's remarks.</summary>
+    [JsonExtensionData]
+    public Dictionary<string, JsonElement>? Unknown { get; init; }
+
+    public static ModelArchitecture Of(MlpModel model) => new()
+    {
+        Name = model.Name,
+        InputSize = model.InputSize,
+        HiddenSizes = model.HiddenSizes.ToArray(),
+        OutputSize = model.OutputSize,
+        Activation = model.Activation,
+        Seed = model.Seed,
+        EpochsTrained = model.EpochsTrained,
+        Alpha = NullIfDefault(model.Architecture.Activation.Alpha, ActivationSpec.ReLU.Alpha),
+        NegativeSlope = NullIfDefault(model.Architecture.Activation.NegativeSlope, ActivationSpec.ReLU.NegativeSlope),
+        Initialization = model.Initialization == Modeling.Initialization.KaimingNormal ? null : model.Initialization,
+        Dropout = NullIfDefault(model.Dropout, 0),
+    };
+
+    private static double? NullIfDefault(double value, double defaultValue) => value == defaultValue ? null : value;
+
+    /// <summary>The layer shapes the weights must have, in state_dict order.</summary>
+    public IEnumerable<(string Key, long[] Shape)> ParameterShapes()
+    {
+        int[] widths = new[] { InputSize }.Concat(HiddenSizes).Append(OutputSize).ToArray();
+        for (int i = 0; i < widths.Length - 1; i++)
+        {
+            yield return ($"lin_{i + 1}.weight", new long[] { widths[i + 1], widths[i] });
+            yield return ($"lin_{i + 1}.bias", new long[] { widths[i + 1] });
+        }
+    }
+
+    /// <summary>A model of this architecture with fresh weights, for a caller that loads stored ones into it.</summary>
+    public MlpModel Build()
+    {
+        var activation = new ActivationSpec(Activation, Alpha ?? ActivationSpec.ReLU.Alpha, NegativeSlope ?? ActivationSpec.ReLU.NegativeSlope);
+        var model = MlpModel.Create(Name, new MlpArchitecture(InputSize, HiddenSizes, OutputSize, activation,
+            Initialization ?? Modeling.Initialization.KaimingNormal, Dropout ?? 0), Seed);
+        model.EpochsTrained = EpochsTrained;
+        return model;
+    }
+}
+
+/// <summary>A checkpoint's record of the run it was cut from.</summary>
+internal sealed record CheckpointState
+{
+    public const string OptimizerEntry = "optimizer.bin";
+    public const string RandomStateEntry = "random-state.safetensors";
+
+    /// <summary>The run's recipe, as TrainingOptions' JSON; every field must be understood to resume.</summary>
+    public JsonElement Options { get; init; }
+    /// <summary>Epochs of this run finished when the checkpoint was written.</summary>
+    public int EpochsCompleted { get; init; }
+    public DatasetFingerprint? TrainData { get; init; }
+    public DatasetFingerprint? ValidationData { get; init; }
+    /// <summary>The optimiser's class (TorchSharp's name, e.g. Adam); its state is in optimizer.bin.</summary>
+    public string Optimizer { get; init; } = "";
+}

@@ -1,0 +1,200 @@
+using System.Runtime.InteropServices;
+using System.Text.Json;
+using MlpTools.Core.Data;
+using MlpTools.Core.Modeling;
+using MlpTools.Core.Native;
+using MlpTools.Core.Training;
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+
+namespace MlpTools.Core.Persistence;
+
+/// <summary>
+/// Checkpoints of a training run: after every epoch the trainer hands over the model, the optimiser, the shuffle and dropout
+/// generator, and this writes them (with the epoch and the random-number state) atomically to one file. Resuming reads
+/// that file back, so a run killed at any moment and resumed ends with the weights an uninterrupted run would have
+/// (same seeds, same number of libtorch threads).
+/// </summary>
+public sealed class TrainingCheckpoint
+{
+    private const string ShuffleStateKey = "shuffle";
+    private const string DropoutStateKey = "dropout";
+    private const string DefaultGeneratorStateKey = "default";
+
+    private readonly MlpFile.Contents? _resumeFrom;
+
+    private TrainingCheckpoint(string path, MlpFile.Contents? resumeFrom)
+    {
+        Path = path;
+        _resumeFrom = resumeFrom;
+    }
+
+    /// <summary>The checkpoint file.</summary>
+    public string Path { get; }
+
+    /// <summary>Checkpoints for a new run, written to <paramref name="path"/> (replaced after every epoch).</summary>
+    public static TrainingCheckpoint WriteTo(string path) => new(System.IO.Path.GetFullPath(path), null);
+
+    /// <summary>
+    /// Reads a checkpoint to go on from: the model as it was after the last completed epoch, the run's recipe, and the
+    /// checkpoint to pass to <see cref="Trainer.Train"/>, which restores the optimiser and random-number state and goes
+    /// on writing to the same file. The datasets must be the ones the run started with.
+    /// </summary>
+    public static ResumedTraining Resume(string path, MnistDataset train, MnistDataset? validation)
+    {
+        string fullPath = System.IO.Path.GetFullPath(path);
+        if (!File.Exists(fullPath))
+        {
+            throw new MlpToolsException("CheckpointNotFound", FailureKind.ObjectNotFound,
+                $"There is no checkpoint at '{fullPath}' to resume from. Start the run with -CheckpointPath (without -Resume) to create one.", fullPath);
+        }
+        byte[] content = File.ReadAllBytes(fullPath);
+        if (ModelFiles.Detect(content, fullPath) != ModelFileFormat.MlpTools)
+        {
+            throw ModelFileErrors.Unrecognized(fullPath, "it is a state_dict of weights only, not an MlpTools checkpoint.");
+        }
+        TorchRuntime.EnsureAvailable();
+        var contents = MlpFile.Read(new MemoryStream(content, writable: false), fullPath);
+        var manifest = contents.Manifest;
+        CheckpointState state = manifest.Training is { } training && manifest.Kind == ModelManifest.CheckpointKind
+            ? training
+            : throw new MlpToolsException("NotACheckpoint", FailureKind.InvalidArgument,
+                $"'{fullPath}' is a model file, not a checkpoint, so there is no run to resume. To train the model further, " +
+                "read it with Import-Mlp and pass it to Invoke-MlpTraining -Model.", fullPath);
+        foreach (string entry in new[] { CheckpointState.OptimizerEntry, CheckpointState.RandomStateEntry })
+        {
+            if (!contents.Entries.ContainsKey(entry))
+            {
+                throw ModelFileErrors.Corrupt(fullPath, $"the checkpoint lacks its {entry}.");
+            }
+        }
+
+        TrainingOptions options = ReadOptions(state.Options, fullPath);
+        if (state.EpochsCompleted < 0 || state.EpochsCompleted > options.Epochs || state.TrainData is null)
+        {
+            throw ModelFileErrors.Corrupt(fullPath, $"the checkpoint says {state.EpochsCompleted} of {options.Epochs} epochs are done, or lacks its training data's fingerprint.");
+        }
+        RequireSameData("training", state.TrainData, train, fullPath);
+        RequireSameData("validation", state.ValidationData, validation, fullPath);
+
+        var origin = new ModelOrigin(fullPath, ModelFileFormat.MlpTools, manifest.FormatVersion, manifest.Created,
+            manifest.Producer?.MlpTools, manifest.Producer?.TorchSharp, MlpFile.Sha256(content));
+        var model = MlpFile.ToModel(contents, fullPath, origin);
+        return new ResumedTraining(model, options, state.EpochsCompleted, new TrainingCheckpoint(fullPath, contents));
+    }
+
+    /// <summary>
+    /// Called by the trainer once its optimiser and shuffle generator exist: when resuming, loads their state from the
+    /// file and returns how many epochs of the run are already done; for a new run, returns 0.
+    /// </summary>
+    internal int Restore(optim.Optimizer optimizer, Generator shuffle, Generator dropout)
+    {
+        if (_resumeFrom is null)
+        {
+            return 0;
+        }
+        CheckpointState state = _resumeFrom.Manifest.Training!;
+        OptimizerHelper helper = AsHelper(optimizer);
+        if (helper.GetType().Name != state.Optimizer)
+        {
+            throw ModelFileErrors.Corrupt(Path, $"the checkpoint holds the state of a {state.Optimizer} optimiser, but the run's recipe makes a {helper.GetType().Name}.");
+        }
+        try
+        {
+            using (var reader = new BinaryReader(new MemoryStream(_resumeFrom.Entries[CheckpointState.OptimizerEntry], writable: false)))
+            {
+                helper.load_state_dict(reader);
+            }
+            using (NewDisposeScope())
+            {
+                using var random = new MemoryStream(_resumeFrom.Entries[CheckpointState.RandomStateEntry], writable: false);
+                var states = StateDicts.ReadSafeTensors(random, Path);
+                shuffle.set_state(states[ShuffleStateKey]);
+                dropout.set_state(states[DropoutStateKey]);
+                torch.set_rng_state(states[DefaultGeneratorStateKey]);
+            }
+        }
+        catch (Exception e) when (e is not MlpToolsException and (IOException or ArgumentException or InvalidDataException or KeyNotFoundException or ExternalException))
+        {
+            throw ModelFileErrors.Corrupt(Path, $"the checkpoint's optimiser or random-number state cannot be restored ({e.Message}).", e);
+        }
+        return state.EpochsCompleted;
+    }
+
+    /// <summary>Called by the trainer after each epoch, before the epoch's record is handed on: replaces the checkpoint file.</summary>
+    internal void Save(MlpModel model, optim.Optimizer optimizer, Generator shuffle, Generator dropout, EpochRecord record)
+    {
+        TrainingRun run = model.History.Runs[^1];
+        var extra = new Dictionary<string, byte[]>();
+        using (var buffer = new MemoryStream())
+        {
+            using (var writer = new BinaryWriter(buffer, System.Text.Encoding.UTF8, leaveOpen: true))
+            {
+                AsHelper(optimizer).save_state_dict(writer);
+            }
+            extra[CheckpointState.OptimizerEntry] = buffer.ToArray();
+        }
+        using (NewDisposeScope())
+        using (var buffer = new MemoryStream())
+        {
+            StateDicts.WriteSafeTensors(new Dictionary<string, Tensor>
+            {
+                [ShuffleStateKey] = shuffle.get_state(),
+                [DropoutStateKey] = dropout.get_state(),
+                [DefaultGeneratorStateKey] = torch.get_rng_state(),
+            }, buffer);
+            extra[CheckpointState.RandomStateEntry] = buffer.ToArray();
+        }
+        var state = new CheckpointState
+        {
+            Options = JsonSerializer.SerializeToElement(run.Options, PersistenceJson.Options),
+            // The record counts the model's epochs across runs; the run began at Epochs - options.Epochs.
+            EpochsCompleted = run.Options.Epochs - (record.Epochs - record.Epoch),
+            TrainData = run.TrainData,
+            ValidationData = run.ValidationData,
+            Optimizer = optimizer.GetType().Name,
+        };
+        AtomicFile.Write(Path, stream => MlpFile.Write(stream, model, state, extra), replaceReadOnly: false);
+    }
+
+    private static OptimizerHelper AsHelper(optim.Optimizer optimizer) => optimizer as OptimizerHelper
+        ?? throw new MlpToolsException("CheckpointOptimizerUnsupported", FailureKind.InvalidOperation,
+            $"The {optimizer.GetType().Name} optimiser cannot save its state, so this run cannot be checkpointed.", optimizer);
+
+    private static TrainingOptions ReadOptions(JsonElement json, string path)
+    {
+        TrainingOptions options;
+        try
+        {
+            options = json.Deserialize<TrainingOptions>(PersistenceJson.Options) ?? throw new JsonException("no options");
+        }
+        catch (Exception e) when (e is JsonException or NotSupportedException or InvalidOperationException)
+        {
+            throw ModelFileErrors.Corrupt(path, $"the checkpoint's training options cannot be read ({e.Message}).", e);
+        }
+        // Every field of the recipe must be understood, or the resumed run would not be the run that was cut off.
+        var known = JsonSerializer.SerializeToElement(options, PersistenceJson.Options).EnumerateObject().Select(p => p.Name).ToHashSet();
+        var unknown = json.EnumerateObject().Select(p => p.Name).Where(n => !known.Contains(n)).ToList();
+        if (unknown.Count > 0)
+        {
+            throw ModelFileErrors.NewerVersion(path, $"is a checkpoint of a run with the option(s) {string.Join(", ", unknown)}, which this version does not know.");
+        }
+        return options;
+    }
+
+    private static void RequireSameData(string role, DatasetFingerprint? recorded, MnistDataset? given, string path)
+    {
+        var fingerprint = given is null ? null : DatasetFingerprint.Of(given);
+        bool same = recorded is null ? fingerprint is null : recorded.SameData(fingerprint);
+        if (!same)
+        {
+            throw new MlpToolsException("CheckpointDatasetMismatch", FailureKind.InvalidArgument,
+                $"The checkpoint '{path}' was written by a run with {(recorded is null ? "no " + role + " dataset" : $"the {role} dataset {recorded}")}, " +
+                $"but {(fingerprint is null ? "none" : fingerprint.ToString())} was given. Resume with the same data the run started with.", given);
+        }
+    }
+}
+
+/// <summary>What <see cref="TrainingCheckpoint.Resume"/> read: the model, the run's recipe, how far it got, and the checkpoint to go on with.</summary>
+public sealed record ResumedTraining(MlpModel Model, TrainingOptions Options, int EpochsCompleted, TrainingCheckpoint Checkpoint);

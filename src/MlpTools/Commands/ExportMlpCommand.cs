@@ -1,0 +1,50 @@
+using System.Management.Automation;
+using MlpTools.Core.Modeling;
+using MlpTools.Core.Persistence;
+
+namespace MlpTools.Commands;
+
+/// <summary>Saves a model to a file: MlpTools' own format (everything), or its weights for PyTorch or SafeTensors.</summary>
+[Cmdlet(VerbsData.Export, "Mlp", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Medium)]
+[OutputType(typeof(FileInfo))]
+public sealed class ExportMlpCommand : MlpCmdlet
+{
+    [Parameter(Mandatory = true, ValueFromPipeline = true)]
+    public MlpModel Model { get; set; } = null!;
+
+    /// <summary>The file to write; relative paths are relative to the current location.</summary>
+    [Parameter(Mandatory = true, Position = 0)]
+    [ValidateNotNullOrEmpty]
+    public string Path { get; set; } = "";
+
+    /// <summary>MlpTools (the default, or chosen by a .pt, .pth or .safetensors extension), PyTorch or SafeTensors.</summary>
+    [Parameter]
+    [ValidateSet(nameof(ModelFileFormat.MlpTools), nameof(ModelFileFormat.PyTorch), nameof(ModelFileFormat.SafeTensors))]
+    public ModelFileFormat Format { get; set; } = ModelFileFormat.Auto;
+
+    /// <summary>Replace an existing file, even a read-only one.</summary>
+    [Parameter]
+    public SwitchParameter Force { get; set; }
+
+    /// <summary>Write the file's FileInfo to the pipeline.</summary>
+    [Parameter]
+    public SwitchParameter PassThru { get; set; }
+
+    protected override void ProcessItem()
+    {
+        string target = ResolvePath(Path);
+        ModelFileFormat format = Format == ModelFileFormat.Auto ? ModelFiles.FormatForPath(target) : Format;
+        bool exists = File.Exists(target);
+        string action = $"Export model '{Model.Name}' ({Model.Layers}) as {format}{(exists ? ", replacing the existing file" : "")}";
+        if (!ShouldProcess(target, action))
+        {
+            return;
+        }
+        ModelFiles.Export(Model, target, format, overwrite: Force);
+        WriteVerbose($"Wrote {target} ({new FileInfo(target).Length} bytes, {format}).");
+        if (PassThru)
+        {
+            WriteObject(new FileInfo(target));
+        }
+    }
+}

@@ -1,0 +1,149 @@
+# Invoke-MlpTraining -CheckpointPath / -Resume: a run killed with SIGKILL and resumed in a new process ends with the
+# weights of a run never interrupted. Child processes, so the kill is real.
+BeforeAll {
+    Import-Module $env:MLPTOOLS_MODULE -ErrorAction Stop
+    . (Join-Path $PSScriptRoot 'TestHelpers.ps1')
+
+    $Cmdlet = 'MlpTools.Commands.InvokeMlpTrainingCommand'
+    $pwsh = Join-Path $PSHOME ($IsWindows ? 'pwsh.exe' : 'pwsh')
+    $dataFolder = Join-Path $TestDrive 'data'
+    # 3000 images in batches of 1: about half a second an epoch here, long enough to be killed in the middle of one.
+    $train = New-SeparableDataset -Folder $dataFolder -Count 3000 -Seed 1
+    $epochs = 12
+
+    # The same training in every process: only -CheckpointPath and -Resume differ.
+    $trainScript = Join-Path $TestDrive 'train.ps1'
+    Set-Content -LiteralPath $trainScript -Value @'
+param([string]$Module, [string]$Data, [string]$Out, [int]$Epochs, [string]$Checkpoint, [switch]$Resume)
+$ErrorActionPreference = 'Stop'
+Import-Module $Module
+$train = Get-MnistDataset -Path $Data -Split Train -Name Separable
+if ($Resume) {
+    $model = Invoke-MlpTraining -Dataset $train -CheckpointPath $Checkpoint -Resume -PassThru | Select-Object -Last 1
+} else {
+    $model = New-Mlp -InputSize 16 -HiddenSize 32 -OutputSize 2 -Seed 1
+    $checkpointing = if ($Checkpoint) { @{ CheckpointPath = $Checkpoint } } else { @{} }
+    Invoke-MlpTraining -Model $model -Dataset $train -Epochs $Epochs -BatchSize 1 -LearningRate 0.001 -Seed 2 @checkpointing | Out-Null
+}
+Export-Mlp -Model $model -Path "$Out.safetensors" -Force
+Export-Mlp -Model $model -Path "$Out.mlp" -Force
+'@
+
+    function Start-Training([string]$Out, [string]$Checkpoint, [switch]$Resume) {
+        $arguments = @('-NoProfile', '-NonInteractive', '-File', $trainScript, '-Module', $env:MLPTOOLS_MODULE, '-Data', $dataFolder, '-Out', $Out, '-Epochs', $epochs)
+        if ($Checkpoint) { $arguments += '-Checkpoint', $Checkpoint }
+        if ($Resume) { $arguments += '-Resume' }
+        Start-Process -FilePath $pwsh -ArgumentList $arguments -PassThru -RedirectStandardError "$Out.err" -RedirectStandardOutput "$Out.out"
+    }
+
+    function Wait-Training($Process, [string]$Out) {
+        if (-not $Process.WaitForExit(300000)) { $Process.Kill(); throw "Training for $Out did not finish in 5 minutes." }
+        if ($Process.ExitCode -ne 0) { throw "Training for $Out failed ($($Process.ExitCode)): $(Get-Content "$Out.err" -Raw)" }
+    }
+
+    function Get-Hash([string]$Path) { (Get-FileHash -LiteralPath $Path -Algorithm SHA256).Hash }
+}
+
+Describe 'Checkpoints that survive a kill' {
+    BeforeAll {
+        # 1. The reference: one process, never interrupted, no checkpoints.
+        $reference = Join-Path $TestDrive 'reference'
+        Wait-Training (Start-Training $reference) $reference
+
+        # 2. The same run with checkpoints, killed with SIGKILL part-way through an epoch once three epochs are saved.
+        $checkpoint = Join-Path $TestDrive 'run.ckpt'
+        $killed = Join-Path $TestDrive 'killed'
+        $victim = Start-Training $killed $checkpoint
+        $epochsAtKill = 0
+        $clock = [Diagnostics.Stopwatch]::StartNew()
+        while (-not $victim.HasExited -and $clock.Elapsed.TotalMinutes -lt 5) {
+            if (Test-Path $checkpoint) {
+                $epochsAtKill = (Import-Mlp -Path $checkpoint -ErrorAction Stop).EpochsTrained
+                if ($epochsAtKill -ge 3) { break }
+            }
+            Start-Sleep -Milliseconds 50
+        }
+        Start-Sleep -Milliseconds 230   # into the next epoch
+        $victim.Kill()                  # SIGKILL on Linux and macOS: no cleanup, no finally blocks
+        $victim.WaitForExit()
+        $afterKill = Import-Mlp -Path $checkpoint -ErrorAction Stop
+        $strays = @(Get-ChildItem $TestDrive -Force -Filter '.run.ckpt.*.tmp')
+
+        # 3. A new process resumes from the checkpoint.
+        $resumed = Join-Path $TestDrive 'resumed'
+        Wait-Training (Start-Training $resumed $checkpoint -Resume) $resumed
+    }
+
+    It 'the kill came part-way through the run' {
+        $victim.ExitCode | Should -Not -Be 0
+        Test-Path "$killed.mlp" | Should -BeFalse
+        $afterKill.EpochsTrained | Should -BeGreaterOrEqual 3
+        $afterKill.EpochsTrained | Should -BeLessThan $epochs
+        Write-Host "Killed after $($afterKill.EpochsTrained) of $epochs epochs had been checkpointed ($($strays.Count) stray temporary file(s))."
+    }
+
+    It 'the checkpoint left by the kill is complete and readable (atomic replacement)' {
+        $afterKill.History.Epochs.Epoch | Should -Be (1..$afterKill.EpochsTrained)
+        $afterKill.History.Origin.Format | Should -BeExactly 'MlpTools'
+    }
+
+    It 'the resumed run ends with exactly the weights of the run never interrupted' {
+        Get-Hash "$resumed.safetensors" | Should -BeExactly (Get-Hash "$reference.safetensors")
+        # Not a comparison that cannot fail: the weights at the kill were different.
+        Export-Mlp -Model $afterKill -Path (Join-Path $TestDrive 'at-kill.safetensors') -ErrorAction Stop
+        Get-Hash (Join-Path $TestDrive 'at-kill.safetensors') | Should -Not -Be (Get-Hash "$reference.safetensors")
+    }
+
+    It 'and the same epoch records: every loss and accuracy equal' {
+        $expected = Import-Mlp -Path "$reference.mlp"
+        $actual = Import-Mlp -Path "$resumed.mlp"
+        $actual.EpochsTrained | Should -Be $epochs
+        $actual.History.Epochs.Epoch | Should -Be (1..$epochs)
+        $actual.History.Epochs.Loss | Should -Be $expected.History.Epochs.Loss
+        $actual.History.Epochs.TrainAccuracy | Should -Be $expected.History.Epochs.TrainAccuracy
+        $actual.History.Runs.Count | Should -Be 1
+    }
+}
+
+Describe 'Invoke-MlpTraining -CheckpointPath and -Resume' {
+    BeforeAll {
+        $small = New-SeparableDataset -Folder (Join-Path $TestDrive 'small') -Count 32 -Seed 1
+        $other = New-SeparableDataset -Folder (Join-Path $TestDrive 'other') -Count 32 -Seed 5
+        $path = Join-Path $TestDrive 'small.ckpt'
+        $model = New-Mlp -InputSize 16 -HiddenSize 8 -OutputSize 2 -Seed 1
+        $records = @(Invoke-MlpTraining -Model $model -Dataset $small -Epochs 3 -BatchSize 8 -LearningRate 0.01 -Seed 1 -CheckpointPath $path -ErrorAction Stop)
+    }
+
+    It 'writes the checkpoint, which Import-Mlp reads as the model after the last epoch' {
+        $saved = Import-Mlp -Path $path -ErrorAction Stop
+        $saved.EpochsTrained | Should -Be 3
+        $saved.History.Epochs.Loss | Should -Be $records.Loss
+    }
+
+    It 'resuming a finished run trains no further and -PassThru gives the model' {
+        $output = @(Invoke-MlpTraining -Dataset $small -CheckpointPath $path -Resume -PassThru -ErrorAction Stop)
+        $output.Count | Should -Be 1
+        $output[0].GetType().FullName | Should -BeExactly 'MlpTools.Core.Modeling.MlpModel'
+        $output[0].EpochsTrained | Should -Be 3
+    }
+
+    It '-Resume takes the recipe from the checkpoint: -Epochs, -Model and friends are not accepted with it' {
+        { Invoke-MlpTraining -Dataset $small -CheckpointPath $path -Resume -Epochs 5 -ErrorAction Stop } | Should -Throw -ErrorId "AmbiguousParameterSet,$Cmdlet"
+        { Invoke-MlpTraining -Model $model -Dataset $small -CheckpointPath $path -Resume -ErrorAction Stop } | Should -Throw -ErrorId "AmbiguousParameterSet,$Cmdlet"
+    }
+
+    It '<Case>: <ErrorId> (<Category>)' -ForEach @(
+        @{ Case = 'no checkpoint file'; ErrorId = 'CheckpointNotFound'; Category = 'ObjectNotFound'; Arguments = { @{ Dataset = $small; CheckpointPath = (Join-Path $TestDrive 'none.ckpt') } } }
+        @{ Case = 'other training data'; ErrorId = 'CheckpointDatasetMismatch'; Category = 'InvalidArgument'; Arguments = { @{ Dataset = $other; CheckpointPath = $path } } }
+        @{ Case = 'a validation set the run did not have'; ErrorId = 'CheckpointDatasetMismatch'; Category = 'InvalidArgument'; Arguments = { @{ Dataset = $small; ValidationDataset = $other; CheckpointPath = $path } } }
+        @{ Case = 'a model file, not a checkpoint'; ErrorId = 'NotACheckpoint'; Category = 'InvalidArgument'; Arguments = {
+                $file = Join-Path $TestDrive 'plain.mlp'; Export-Mlp -Model $model -Path $file -Force; @{ Dataset = $small; CheckpointPath = $file } } }
+        @{ Case = 'a damaged checkpoint'; ErrorId = 'ModelFileCorrupt'; Category = 'InvalidData'; Arguments = {
+                $bytes = [IO.File]::ReadAllBytes($path); $file = Join-Path $TestDrive 'cut.ckpt'
+                [IO.File]::WriteAllBytes($file, $bytes[0..($bytes.Length - 100)]); @{ Dataset = $small; CheckpointPath = $file } } }
+    ) {
+        $splat = & $Arguments
+        $err = { Invoke-MlpTraining @splat -Resume -ErrorAction Stop } | Should -Throw -ErrorId "$ErrorId,$Cmdlet" -PassThru
+        $err.CategoryInfo.Category | Should -Be $Category
+    }
+}
