@@ -14,7 +14,13 @@
         'Invoke-MlpTraining'
         'Test-MlpAccuracy'
         'Invoke-MlpPrediction'
+        'Export-MlpDigitGrid'
+        'Export-MlpTrainingCurve'
+        'Export-MlpConfusionMatrix'
+        'Show-MlpDigit'
+        'Test-MlpEnvironment'
     )
+    FormatsToProcess     = @('MlpTools.Format.ps1xml')
     FunctionsToExport    = @()
     AliasesToExport      = @()
     VariablesToExport    = @()

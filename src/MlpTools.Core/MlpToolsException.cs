@@ -11,6 +11,8 @@ public enum FailureKind
     ConnectionError,
     NotInstalled,
     OperationStopped,
+    InvalidResult,
+    WriteError,
 }
 
 /// <summary>

@@ -5,6 +5,11 @@ BeforeDiscovery {
         @{ Name = 'Invoke-MlpTraining'; OutputType = @('MlpTools.Core.Training.EpochRecord', 'MlpTools.Core.Modeling.MlpModel') }
         @{ Name = 'Test-MlpAccuracy'; OutputType = @('MlpTools.Core.Training.AccuracyResult') }
         @{ Name = 'Invoke-MlpPrediction'; OutputType = @('MlpTools.Core.Training.Prediction') }
+        @{ Name = 'Export-MlpDigitGrid'; OutputType = @('System.IO.FileInfo') }
+        @{ Name = 'Export-MlpTrainingCurve'; OutputType = @('System.IO.FileInfo') }
+        @{ Name = 'Export-MlpConfusionMatrix'; OutputType = @('System.IO.FileInfo') }
+        @{ Name = 'Show-MlpDigit'; OutputType = @('System.String') }
+        @{ Name = 'Test-MlpEnvironment'; OutputType = @('MlpTools.Core.Native.EnvironmentReport') }
     )
 }
 
@@ -12,16 +17,17 @@ BeforeAll {
     Import-Module $env:MLPTOOLS_MODULE -ErrorAction Stop
     . (Join-Path $PSScriptRoot 'TestHelpers.ps1')
 
-    $expectedCmdlets = 'Get-MnistDataset', 'Invoke-MlpPrediction', 'Invoke-MlpTraining', 'New-Mlp', 'Test-MlpAccuracy'
+    $expectedCmdlets = 'Export-MlpConfusionMatrix', 'Export-MlpDigitGrid', 'Export-MlpTrainingCurve', 'Get-MnistDataset', 'Invoke-MlpPrediction',
+        'Invoke-MlpTraining', 'New-Mlp', 'Show-MlpDigit', 'Test-MlpAccuracy', 'Test-MlpEnvironment'
     $manifest = Import-PowerShellDataFile -LiteralPath $env:MLPTOOLS_MODULE
 }
 
 Describe 'The MlpTools module' {
     Context 'Commands' {
-        It 'exports exactly the five cmdlets' {
+        It 'exports exactly the ten cmdlets' {
             $commands = @(Get-Command -Module MlpTools)
             $commands.Name | Sort-Object | Should -BeExactly $expectedCmdlets
-            $commands.CommandType | Should -Be (@('Cmdlet') * 5)
+            $commands.CommandType | Should -Be (@('Cmdlet') * 10)
         }
 
         It '<Name> is a compiled cmdlet from MlpTools.Commands' -ForEach $cmdlets {
@@ -32,9 +38,9 @@ Describe 'The MlpTools module' {
             (Get-Command $Name -Module MlpTools).OutputType.Name | Should -BeExactly $OutputType
         }
 
-        It 'only Get-MnistDataset, which writes files, supports -WhatIf' {
-            $withWhatIf = Get-Command -Module MlpTools | Where-Object { $_.Parameters.ContainsKey('WhatIf') }
-            $withWhatIf.Name | Should -BeExactly 'Get-MnistDataset'
+        It 'exactly the cmdlets that write files support -WhatIf and -Confirm' {
+            $withWhatIf = Get-Command -Module MlpTools | Where-Object { $_.Parameters.ContainsKey('WhatIf') -and $_.Parameters.ContainsKey('Confirm') }
+            $withWhatIf.Name | Sort-Object | Should -BeExactly 'Export-MlpConfusionMatrix', 'Export-MlpDigitGrid', 'Export-MlpTrainingCurve', 'Get-MnistDataset'
         }
     }
 
@@ -45,7 +51,9 @@ Describe 'The MlpTools module' {
             (Get-Module MlpTools).PowerShellVersion | Should -Be ([version]'7.4')
         }
 
-        It 'lists the five cmdlets and exports nothing else' {
+        It 'lists the ten cmdlets and its format views, and exports nothing else' {
+            $manifest.FormatsToProcess | Should -BeExactly 'MlpTools.Format.ps1xml'
+            (Get-Module MlpTools).ExportedFormatFiles | Should -Be (Join-Path (Split-Path $env:MLPTOOLS_MODULE) 'MlpTools.Format.ps1xml')
             $manifest.CmdletsToExport | Sort-Object | Should -BeExactly $expectedCmdlets
             $manifest.FunctionsToExport | Should -BeNullOrEmpty
             $manifest.AliasesToExport | Should -BeNullOrEmpty

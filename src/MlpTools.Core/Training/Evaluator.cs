@@ -18,29 +18,35 @@ public static class Evaluator
         using var lease = model.Acquire("measuring accuracy");
         using var data = new DatasetTensors(dataset);
         var counts = Accuracy(model, data);
-        return new AccuracyResult(model.Name, dataset.Name, dataset.Split, counts.Correct, counts.Total, counts.PerClass);
+        return new AccuracyResult(model.Name, dataset.Name, dataset.Split, counts.Correct, counts.Total, counts.PerClass, counts.Confusion);
     }
 
-    internal static (int Correct, int Total, ClassAccuracy[] PerClass, double Accuracy) Accuracy(MlpModel model, DatasetTensors data)
+    internal static (int Correct, int Total, ClassAccuracy[] PerClass, double Accuracy, ConfusionMatrix Confusion) Accuracy(MlpModel model, DatasetTensors data)
+    {
+        // One row and column per class the model can answer; EnsureFits made sure every label is among them.
+        int classes = Math.Max(model.OutputSize, data.ClassCount);
+        var confusion = new ConfusionMatrix(classes, Confusion(model, data, classes));
+        var perClass = Enumerable.Range(0, data.ClassCount)
+            .Select(c => new ClassAccuracy(c, confusion.GetCount(c, c), confusion.ActualTotal(c), confusion.PredictedTotal(c))).ToArray();
+        int correct = perClass.Sum(c => c.Correct);
+        return (correct, data.Count, perClass, data.Count == 0 ? double.NaN : (double)correct / data.Count, confusion);
+    }
+
+    /// <summary>The confusion counts, row by row: one bincount of label * classes + prediction per batch.</summary>
+    private static int[] Confusion(MlpModel model, DatasetTensors data, int classes)
     {
         using var scope = NewDisposeScope();
         using var noGrad = no_grad();
         model.Network.eval();
-        Tensor correctPerClass = zeros(data.ClassCount, ScalarType.Int64);
-        Tensor totalPerClass = zeros(data.ClassCount, ScalarType.Int64);
+        Tensor counts = zeros(classes * classes, ScalarType.Int64);
         for (long start = 0; start < data.Count; start += EvaluationBatchSize)
         {
             using var batchScope = NewDisposeScope();
             var (images, labels) = data.Slice(start, Math.Min(EvaluationBatchSize, data.Count - start));
-            Tensor hits = model.Forward(images).argmax(1).eq(labels);
-            totalPerClass.add_(labels.bincount(null, data.ClassCount));
-            correctPerClass.add_(labels.masked_select(hits).bincount(null, data.ClassCount));
+            Tensor cells = labels.mul(classes).add_(model.Forward(images).argmax(1));
+            counts.add_(cells.bincount(null, classes * classes));
         }
-        long[] correct = correctPerClass.data<long>().ToArray();
-        long[] total = totalPerClass.data<long>().ToArray();
-        var perClass = Enumerable.Range(0, data.ClassCount).Select(c => new ClassAccuracy(c, (int)correct[c], (int)total[c])).ToArray();
-        int correctSum = (int)correct.Sum();
-        return (correctSum, data.Count, perClass, data.Count == 0 ? double.NaN : (double)correctSum / data.Count);
+        return counts.data<long>().ToArray().Select(c => (int)c).ToArray();
     }
 
     /// <summary>Predictions for the images at <paramref name="indices"/>, computed a batch at a time and yielded as they are ready.</summary>
