@@ -37,7 +37,7 @@ public sealed class EnvironmentReport
     /// <summary>libtorch's intra-op threads; null when it did not load.</summary>
     public int? TorchThreads { get; init; }
     public int ProcessorCount { get; init; }
-    /// <summary>OMP_NUM_THREADS as the process saw it at start-up (libtorch reads it when it loads).</summary>
+    /// <summary>OMP_NUM_THREADS as it is now; libtorch read it once, when it loaded.</summary>
     public string? OmpNumThreads { get; init; }
     public required string SkiaSharpVersion { get; init; }
     public bool ImagingAvailable => ImagingError is null;
