@@ -18,7 +18,13 @@
         'Test-MlpGradient'
         'Export-Mlp'
         'Import-Mlp'
+        'Export-MlpDigitGrid'
+        'Export-MlpTrainingCurve'
+        'Export-MlpConfusionMatrix'
+        'Show-MlpDigit'
+        'Test-MlpEnvironment'
     )
+    FormatsToProcess     = @('MlpTools.Format.ps1xml')
     FunctionsToExport    = @()
     AliasesToExport      = @()
     VariablesToExport    = @()

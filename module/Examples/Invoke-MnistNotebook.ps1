@@ -5,7 +5,8 @@
     Kaiming-normal weights, zero biases, Adam (learning rate 1e-3), cross-entropy, batches of 256 shuffled
     every epoch, 10 epochs. Prints one line per epoch in the notebook's format, the final test accuracy and
     a 5x5 sample of test predictions ("Pred:x, Label:y"). Writes the epoch records and the sample to
-    -OutputPath as CSV.
+    -OutputPath as CSV, and the notebook's pictures as PNG: the sample as a grid of digits (grid.png), the
+    training curves (curves.png) and the test set's confusion matrix (confusion.png).
 .EXAMPLE
     ./Invoke-MnistNotebook.ps1 -OutputPath ./demo
 #>
@@ -29,14 +30,19 @@ $model = New-Mlp -Seed $Seed
 Write-Host "Model $($model.Layers), $($model.Activation), $($model.ParameterCount) parameters. Training on $($train.Count) images, testing on $($test.Count)."
 
 $epochsCsv = Join-Path $OutputPath 'epochs.csv'
-Invoke-MlpTraining -Model $model -Dataset $train -ValidationDataset $test -Epochs $Epochs -Seed $Seed |
+$records = Invoke-MlpTraining -Model $model -Dataset $train -ValidationDataset $test -Epochs $Epochs -Seed $Seed |
     ForEach-Object {
         Write-Host ('epoch:[{0}] loss:[{1:F3}] train_accr:[{2:F3}] test_accr:[{3:F3}].' -f $_.Epoch, $_.Loss, $_.TrainAccuracy, $_.ValidationAccuracy)
         $_
-    } | Export-Csv $epochsCsv
+    }
+$records | Export-Csv $epochsCsv
+$curves = $records | Export-MlpTrainingCurve -Path (Join-Path $OutputPath 'curves.png') -Title "$($model.Layers) $($model.Activation) MLP on MNIST" -PassThru
 
 $accuracy = Test-MlpAccuracy -Model $model -Dataset $test
 Write-Host ('Test accuracy: {0:F4} ({1} of {2})' -f $accuracy.Accuracy, $accuracy.Correct, $accuracy.Total)
+$confusion = $accuracy | Export-MlpConfusionMatrix -Path (Join-Path $OutputPath 'confusion.png') -PassThru
+Write-Host 'Most frequent mistakes (actual -> predicted: images):'
+$accuracy.ConfusionMatrix.Mistakes | Select-Object -First 5 | ForEach-Object { Write-Host ('  {0} -> {1}: {2}' -f $_.Actual, $_.Predicted, $_.Images) }
 
 # The notebook draws 25 random test images; a seeded draw makes the sample repeatable.
 $sample = Get-Random -InputObject (0..($test.Count - 1)) -Count 25 -SetSeed $Seed
@@ -46,4 +52,6 @@ Write-Host 'Sample of test predictions:'
 for ($row = 0; $row -lt 5; $row++) {
     Write-Host (($predictions[($row * 5)..($row * 5 + 4)] | ForEach-Object { 'Pred:{0}, Label:{1}' -f $_.Predicted, $_.Label }) -join ' | ')
 }
+$grid = $predictions | Export-MlpDigitGrid -Dataset $test -Path (Join-Path $OutputPath 'grid.png') -PassThru
 Write-Host "Wrote $epochsCsv and $(Join-Path $OutputPath 'predictions.csv')"
+Write-Host "Pictures: $($grid.FullName) (the sample), $($curves.FullName) (training curves), $($confusion.FullName) (confusion matrix)"

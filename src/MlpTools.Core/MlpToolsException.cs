@@ -12,6 +12,7 @@ public enum FailureKind
     NotInstalled,
     OperationStopped,
     ResourceExists,
+    InvalidResult,
     WriteError,
 }
 

@@ -43,7 +43,8 @@ public static class EngineLoader
 
         protected override IntPtr LoadUnmanagedDll(string name)
         {
-            foreach (string candidate in new[] { name, $"lib{name}.so", $"lib{name}.dylib", $"{name}.dll" })
+            // TorchSharp asks for "LibTorchSharp", SkiaSharp for "libSkiaSharp": try the platforms' usual spellings of both.
+            foreach (string candidate in new[] { name, $"lib{name}.so", $"lib{name}.dylib", $"{name}.so", $"{name}.dylib", $"{name}.dll" })
             {
                 string path = Path.Combine(folder, candidate);
                 if (File.Exists(path))

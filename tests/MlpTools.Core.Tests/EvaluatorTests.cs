@@ -35,7 +35,7 @@ public class EvaluatorTests(TrainedModelFixture trained) : IClassFixture<Trained
         Assert.Equal(64, result.Correct);
         Assert.Equal(64, result.Total);
         Assert.Equal(1.0, result.Accuracy);
-        Assert.Equal(new[] { new ClassAccuracy(0, 32, 32), new ClassAccuracy(1, 32, 32) }, result.PerClass);
+        Assert.Equal(new[] { new ClassAccuracy(0, 32, 32, 32), new ClassAccuracy(1, 32, 32, 32) }, result.PerClass);
     }
 
     [Fact]
@@ -52,7 +52,8 @@ public class EvaluatorTests(TrainedModelFixture trained) : IClassFixture<Trained
         Assert.Equal(64, result.Total);
         Assert.Equal(40.0 / 64, result.Accuracy);
         // Labels 0..39 alternate 0,1 (20 each correct); 40..63 are flipped, still 12 of each label, all wrong.
-        Assert.Equal(new[] { new ClassAccuracy(0, 20, 32), new ClassAccuracy(1, 20, 32) }, result.PerClass);
+        // Predicted 0: 20 right + 12 flipped images of pattern 0 (labelled 1); likewise for 1.
+        Assert.Equal(new[] { new ClassAccuracy(0, 20, 32, 32), new ClassAccuracy(1, 20, 32, 32) }, result.PerClass);
         Assert.Equal(20.0 / 32, result.PerClass[0].Accuracy);
     }
 

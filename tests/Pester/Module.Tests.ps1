@@ -7,6 +7,13 @@ BeforeDiscovery {
         @{ Name = 'Invoke-MlpPrediction'; OutputType = @('MlpTools.Core.Training.Prediction') }
         @{ Name = 'Export-Mlp'; OutputType = @('System.IO.FileInfo') }
         @{ Name = 'Import-Mlp'; OutputType = @('MlpTools.Core.Modeling.MlpModel') }
+        @{ Name = 'Invoke-MlpActivation'; OutputType = @('MlpTools.Commands.ActivationPoint') }
+        @{ Name = 'Test-MlpGradient'; OutputType = @('MlpTools.Core.Training.GradientCheckResult') }
+        @{ Name = 'Export-MlpDigitGrid'; OutputType = @('System.IO.FileInfo') }
+        @{ Name = 'Export-MlpTrainingCurve'; OutputType = @('System.IO.FileInfo') }
+        @{ Name = 'Export-MlpConfusionMatrix'; OutputType = @('System.IO.FileInfo') }
+        @{ Name = 'Show-MlpDigit'; OutputType = @('System.String') }
+        @{ Name = 'Test-MlpEnvironment'; OutputType = @('MlpTools.Core.Native.EnvironmentReport') }
     )
 }
 
@@ -14,16 +21,17 @@ BeforeAll {
     Import-Module $env:MLPTOOLS_MODULE -ErrorAction Stop
     . (Join-Path $PSScriptRoot 'TestHelpers.ps1')
 
-    $expectedCmdlets = 'Export-Mlp', 'Get-MnistDataset', 'Import-Mlp', 'Invoke-MlpPrediction', 'Invoke-MlpTraining', 'New-Mlp', 'Test-MlpAccuracy'
+    $expectedCmdlets = 'Export-Mlp', 'Export-MlpConfusionMatrix', 'Export-MlpDigitGrid', 'Export-MlpTrainingCurve', 'Get-MnistDataset', 'Import-Mlp',
+        'Invoke-MlpActivation', 'Invoke-MlpPrediction', 'Invoke-MlpTraining', 'New-Mlp', 'Show-MlpDigit', 'Test-MlpAccuracy', 'Test-MlpEnvironment', 'Test-MlpGradient'
     $manifest = Import-PowerShellDataFile -LiteralPath $env:MLPTOOLS_MODULE
 }
 
 Describe 'The MlpTools module' {
     Context 'Commands' {
-        It 'exports exactly the seven cmdlets' {
+        It 'exports exactly the fourteen cmdlets' {
             $commands = @(Get-Command -Module MlpTools)
             $commands.Name | Sort-Object | Should -BeExactly $expectedCmdlets
-            $commands.CommandType | Should -Be (@('Cmdlet') * 7)
+            $commands.CommandType | Should -Be (@('Cmdlet') * 14)
         }
 
         It '<Name> is a compiled cmdlet from MlpTools.Commands' -ForEach $cmdlets {
@@ -34,10 +42,10 @@ Describe 'The MlpTools module' {
             (Get-Command $Name -Module MlpTools).OutputType.Name | Should -BeExactly $OutputType
         }
 
-        It 'the cmdlets that write files at the user''s request, Export-Mlp and Get-MnistDataset, support -WhatIf' {
+        It 'exactly the cmdlets that write files at the user''s request support -WhatIf and -Confirm' {
             # Invoke-MlpTraining -CheckpointPath writes too, but a checkpoint is part of the training the user asked for.
-            $withWhatIf = Get-Command -Module MlpTools | Where-Object { $_.Parameters.ContainsKey('WhatIf') } | Sort-Object Name
-            $withWhatIf.Name | Should -BeExactly 'Export-Mlp', 'Get-MnistDataset'
+            $withWhatIf = Get-Command -Module MlpTools | Where-Object { $_.Parameters.ContainsKey('WhatIf') -and $_.Parameters.ContainsKey('Confirm') }
+            $withWhatIf.Name | Sort-Object | Should -BeExactly 'Export-Mlp', 'Export-MlpConfusionMatrix', 'Export-MlpDigitGrid', 'Export-MlpTrainingCurve', 'Get-MnistDataset'
         }
     }
 
@@ -48,7 +56,9 @@ Describe 'The MlpTools module' {
             (Get-Module MlpTools).PowerShellVersion | Should -Be ([version]'7.4')
         }
 
-        It 'lists the seven cmdlets and exports nothing else' {
+        It 'lists the fourteen cmdlets and its format views, and exports nothing else' {
+            $manifest.FormatsToProcess | Should -BeExactly 'MlpTools.Format.ps1xml'
+            (Get-Module MlpTools).ExportedFormatFiles | Should -Be (Join-Path (Split-Path $env:MLPTOOLS_MODULE) 'MlpTools.Format.ps1xml')
             $manifest.CmdletsToExport | Sort-Object | Should -BeExactly $expectedCmdlets
             $manifest.FunctionsToExport | Should -BeNullOrEmpty
             $manifest.AliasesToExport | Should -BeNullOrEmpty

@@ -23,6 +23,10 @@ Describe 'libtorch that cannot load' -Skip:(-not $fixApplied) {
             Import-Module '$(Join-Path $copy 'MlpTools.psd1')'
             try { New-Mlp | Out-Null; 'loaded' } catch { `$_.FullyQualifiedErrorId; `$_.CategoryInfo.Category.ToString(); `$_.Exception.Message }
             'session alive'"
+        $environment = & $pwsh -NoProfile -NonInteractive -Command "
+            Import-Module '$(Join-Path $copy 'MlpTools.psd1')'
+            Test-MlpEnvironment | ConvertTo-Json -Depth 3"
+        $environment = $environment | ConvertFrom-Json
     }
 
     It 'stops New-Mlp with TorchNativeLoadFailed in category NotInstalled, printing nothing else' {
@@ -35,6 +39,22 @@ Describe 'libtorch that cannot load' -Skip:(-not $fixApplied) {
         $report[2] | Should -Match 'GLIBCXX_3\.4\.32'
         $report[2] | Should -Match 'build\.ps1 -Task Build'
         $report[2] | Should -Not -Match 'type initializer'
+    }
+
+    It 'points to Test-MlpEnvironment' {
+        $report[2] | Should -Match 'Run Test-MlpEnvironment'
+    }
+
+    It 'Test-MlpEnvironment reports the failure and its reason instead of failing itself' {
+        $environment.Ready | Should -BeFalse
+        $environment.NativeLibraryLoaded | Should -BeFalse
+        $environment.NativeLoadError | Should -Match 'GLIBCXX_3\.4\.32'
+        $environment.CompatibilityFixApplied | Should -BeFalse
+        $environment.LibTorchVersion | Should -BeNullOrEmpty
+        $environment.TorchThreads | Should -BeNullOrEmpty
+        $environment.TorchSharpVersion | Should -Be '0.107.0'
+        $environment.ImagingAvailable | Should -BeTrue
+        $environment.Problems[0] | Should -Be $environment.NativeLoadError
     }
 
     It 'writes nothing into the module folder' {

@@ -75,6 +75,83 @@ Describe 'Test-MlpAccuracy' {
         }
     }
 
+    Context 'Confusion matrix and per-class precision, recall and F1' {
+        BeforeAll {
+            # Answers (the patterns) 0 1 0 1 0 1 0 1 0 1 against labels 1 1 0 0 0 0 0 1 0 1, counted by hand:
+            # actual 0 answered 0: images 2,4,6,8; actual 0 answered 1: 3,5; actual 1 answered 0: 0; actual 1 answered 1: 1,7,9.
+            $result = Test-MlpAccuracy -Model $model -Dataset $test -ErrorAction Stop
+        }
+
+        It 'counts label against answer: 4 2 / 1 3' {
+            $matrix = $result.ConfusionMatrix
+            $matrix.ClassCount | Should -Be 2
+            $matrix.GetCount(0, 0), $matrix.GetCount(0, 1), $matrix.GetCount(1, 0), $matrix.GetCount(1, 1) | Should -Be 4, 2, 1, 3
+            $matrix.Total | Should -Be 10
+            $matrix.ToArray()[0] | Should -Be 4, 2
+            $matrix.ToArray()[1] | Should -Be 1, 3
+        }
+
+        It 'offers every cell, and the mistakes most frequent first, as objects' {
+            $cells = $result.ConfusionMatrix.Cells
+            $cells.Actual | Should -Be 0, 0, 1, 1
+            $cells.Predicted | Should -Be 0, 1, 0, 1
+            $cells.Images | Should -Be 4, 2, 1, 3
+            $mistakes = $result.ConfusionMatrix.Mistakes
+            $mistakes.Actual | Should -Be 0, 1
+            $mistakes.Predicted | Should -Be 1, 0
+            $mistakes.Images | Should -Be 2, 1
+        }
+
+        It 'agrees with the predictions cell by cell' {
+            $predictions = Invoke-MlpPrediction -Model $model -Dataset $test
+            foreach ($cell in $result.ConfusionMatrix.Cells) {
+                @($predictions | Where-Object { $_.Label -eq $cell.Actual -and $_.Predicted -eq $cell.Predicted }).Count | Should -Be $cell.Images
+            }
+        }
+
+        It 'gives each class its precision, recall and F1: class 0 4/5, 4/6; class 1 3/5, 3/4' {
+            $result.PerClass.PredictedCount | Should -Be 5, 5
+            $result.PerClass.Precision | Should -Be 0.8, 0.6
+            $result.PerClass.Recall | Should -Be (4 / 6), 0.75
+            $result.PerClass[0].F1 | Should -BeGreaterThan 0.727272
+            $result.PerClass[0].F1 | Should -BeLessThan 0.727273
+            $result.PerClass[1].F1 | Should -BeGreaterThan 0.666666
+            $result.PerClass[1].F1 | Should -BeLessThan 0.666667
+        }
+    }
+
+    Context '-MinimumAccuracy' {
+        It 'passes silently at or below the accuracy (0.7): <Minimum>' -ForEach @(@{ Minimum = 0 }, @{ Minimum = 0.5 }, @{ Minimum = 0.7 }) {
+            $result = Test-MlpAccuracy -Model $model -Dataset $test -MinimumAccuracy $Minimum -ErrorVariable failures
+            $failures | Should -BeNullOrEmpty
+            $result.Correct | Should -Be 7
+        }
+
+        It 'stops with AccuracyBelowMinimum (InvalidResult) above it, with the result as target' {
+            $err = { Test-MlpAccuracy -Model $model -Dataset $test -MinimumAccuracy 0.71 } |
+                Should -Throw -ErrorId "AccuracyBelowMinimum,$Cmdlet" -PassThru
+            $err.CategoryInfo.Category | Should -Be 'InvalidResult'
+            $err.TargetObject.Correct | Should -Be 7
+            $err.Exception.Message | Should -BeLike '*7 of 10*0.7000 is below the minimum 0.7100*'
+        }
+
+        It 'makes a scheduled check''s pwsh exit with 1 below the minimum and 0 at it' {
+            $pwsh = Join-Path $PSHOME 'pwsh'
+            $check = { param($minimum) & $pwsh -NoProfile -NonInteractive -Command "
+                Import-Module '$env:MLPTOOLS_MODULE'
+                `$model = New-Mlp -InputSize 16 -HiddenSize 2 -OutputSize 2 -Seed 1
+                Test-MlpAccuracy -Model `$model -Dataset (Get-MnistDataset -Path '$folder' -Split Test) -MinimumAccuracy $minimum | Out-Null" 2>&1 | Out-Null
+                $LASTEXITCODE }
+            & $check 1 | Should -Be 1
+            & $check 0 | Should -Be 0
+        }
+
+        It 'rejects a minimum outside 0 to 1 by parameter validation' {
+            { Test-MlpAccuracy -Model $model -Dataset $test -MinimumAccuracy 97 -ErrorAction Stop } |
+                Should -Throw -ErrorId "ParameterArgumentValidationError,$Cmdlet"
+        }
+    }
+
     Context 'Pipeline binding by type' {
         It 'measures each dataset piped in: Get-MnistDataset | Test-MlpAccuracy -Model' {
             $results = @(Get-MnistDataset -Path $folder | Test-MlpAccuracy -Model $model -ErrorAction Stop)

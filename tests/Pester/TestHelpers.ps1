@@ -250,3 +250,46 @@ function New-TrainedSeparableModel {
     if ($last.TrainAccuracy -ne 1) { throw "New-TrainedSeparableModel: training accuracy is $($last.TrainAccuracy), not 1; the fixture is unusable." }
     $model
 }
+
+function Get-PngInfo([string]$Path) {
+    <#
+    .SYNOPSIS
+        Whether a file is a PNG (the 8-byte signature, then an IHDR chunk) and the width and height its header gives.
+    #>
+    $bytes = [System.IO.File]::ReadAllBytes($Path)
+    $signature = [byte[]](0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A)
+    $isPng = $bytes.Length -gt 24 -and [System.Linq.Enumerable]::SequenceEqual([byte[]]$bytes[0..7], $signature) -and
+        [System.Text.Encoding]::ASCII.GetString($bytes, 12, 4) -eq 'IHDR'
+    $bigEndian = { param($offset) ([int]$bytes[$offset] -shl 24) -bor ([int]$bytes[$offset + 1] -shl 16) -bor ([int]$bytes[$offset + 2] -shl 8) -bor $bytes[$offset + 3] }
+    [pscustomobject]@{
+        IsPng  = $isPng
+        Width  = if ($isPng) { & $bigEndian 16 } else { 0 }
+        Height = if ($isPng) { & $bigEndian 20 } else { 0 }
+        Length = $bytes.Length
+    }
+}
+
+function Read-PngPixels([string]$Path) {
+    <#
+    .SYNOPSIS
+        Decodes a PNG with the SkiaSharp that MlpTools loaded (in its own load context, so reached by reflection).
+        Returns the SKBitmap: .Width, .Height, .GetPixel(x, y).Red/.Green/.Blue. Dispose it when done.
+    #>
+    $skia = [System.AppDomain]::CurrentDomain.GetAssemblies() | Where-Object { $_.GetName().Name -eq 'SkiaSharp' } | Select-Object -First 1
+    if (-not $skia) { throw 'Read-PngPixels: SkiaSharp is not loaded; draw a picture with MlpTools first.' }
+    $skia.GetType('SkiaSharp.SKBitmap')::Decode([string]$Path)
+}
+
+function Test-RegionHasColour {
+    <#
+    .SYNOPSIS
+        Whether any pixel in the rectangle [Left, Right) x [Top, Bottom) of a decoded bitmap satisfies -Colour.
+    #>
+    param($Bitmap, [int]$Left, [int]$Right, [int]$Top, [int]$Bottom, [scriptblock]$Colour)
+    for ($y = $Top; $y -lt $Bottom; $y++) {
+        for ($x = $Left; $x -lt $Right; $x++) {
+            if (& $Colour $Bitmap.GetPixel($x, $y)) { return $true }
+        }
+    }
+    $false
+}

@@ -51,8 +51,39 @@ public static class IdxReader
         return read == 2 && magic.SequenceEqual(GzipMagic);
     }
 
+    /// <summary>Only the header's dimensions, without reading the data: cheap enough for a report on a folder of files.</summary>
+    public static int[] ReadDimensions(string path, int expectedDimensionCount)
+    {
+        try
+        {
+            using var file = File.OpenRead(path);
+            using Stream stream = IsGzip(file) ? new GZipStream(file, CompressionMode.Decompress) : file;
+            return ReadHeader(stream, expectedDimensionCount, path).Dimensions;
+        }
+        catch (InvalidDataException e)
+        {
+            throw new MlpToolsException("IdxGzipInvalid", FailureKind.InvalidData,
+                $"'{path}' looks gzip-compressed but cannot be decompressed ({e.Message}). Delete it and get the file again.", path, e);
+        }
+    }
+
     /// <param name="available">Bytes the stream holds, when known, so a lying header is caught before allocation.</param>
     public static IdxContent Read(Stream stream, long? available, int expectedDimensionCount, string name)
+    {
+        var (dimensions, payload) = ReadHeader(stream, expectedDimensionCount, name);
+        long headerLength = 4 + 4L * expectedDimensionCount;
+        if (available is long length && length - headerLength < payload)
+        {
+            throw new MlpToolsException("IdxFileTruncated", FailureKind.InvalidData,
+                $"'{name}' is truncated: its header claims {string.Join('x', dimensions)} = {payload} bytes of data but the file holds " +
+                $"{Math.Max(0, length - headerLength)}. Delete it and get the file again.", name);
+        }
+
+        return new IdxContent(dimensions, available is null ? ReadGrowing(stream, (int)payload, name) : ReadAll(stream, (int)payload, name));
+    }
+
+    /// <summary>The magic number and dimensions, checked; returns them with the payload size they claim.</summary>
+    private static (int[] Dimensions, long Payload) ReadHeader(Stream stream, int expectedDimensionCount, string name)
     {
         Span<byte> magic = stackalloc byte[4];
         ReadExactly(stream, magic, name, "header");
@@ -83,15 +114,7 @@ public static class IdxReader
             }
         }
 
-        long headerLength = 4 + 4L * expectedDimensionCount;
-        if (available is long length && length - headerLength < payload)
-        {
-            throw new MlpToolsException("IdxFileTruncated", FailureKind.InvalidData,
-                $"'{name}' is truncated: its header claims {string.Join('x', dimensions)} = {payload} bytes of data but the file holds " +
-                $"{Math.Max(0, length - headerLength)}. Delete it and get the file again.", name);
-        }
-
-        return new IdxContent(dimensions, available is null ? ReadGrowing(stream, (int)payload, name) : ReadAll(stream, (int)payload, name));
+        return (dimensions, payload);
     }
 
     private static byte[] ReadAll(Stream stream, int length, string name)

@@ -16,16 +16,28 @@ public static class TorchRuntime
     {
         if (LoadFailure.Value is Exception failure)
         {
-            throw new MlpToolsException("TorchNativeLoadFailed", FailureKind.NotInstalled, Diagnose(failure), NativeFolder, failure);
+            throw new MlpToolsException("TorchNativeLoadFailed", FailureKind.NotInstalled,
+                $"{Diagnose(failure)} Run Test-MlpEnvironment for a full report of what was found.", NativeFolder, failure);
         }
     }
+
+    /// <summary>Why libtorch cannot be used, or null when it loaded. Loads it on first use.</summary>
+    public static string? LoadError => LoadFailure.Value is Exception failure ? Diagnose(failure) : null;
+
+    /// <summary>The libtorch version TorchSharp was built for (e.g. 2.10.0); null when libtorch did not load.</summary>
+    public static string? LibTorchVersion => LoadError is null ? torch.__version__ : null;
+
+    /// <summary>libtorch's intra-op thread count; null when libtorch did not load.</summary>
+    public static int? ThreadCount => LoadError is null ? torch.get_num_threads() : null;
 
     public static string TorchSharpVersion =>
         typeof(torch).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion ?? typeof(torch).Assembly.GetName().Version?.ToString() ?? "unknown";
 
-    private static string NativeFolder => Path.GetDirectoryName(typeof(torch).Assembly.Location) ?? ".";
+    /// <summary>The folder TorchSharp and libtorch's native libraries were loaded from.</summary>
+    public static string NativeFolder => Path.GetDirectoryName(typeof(torch).Assembly.Location) ?? ".";
 
-    private static string NativeLibraryPath => Path.Combine(NativeFolder,
+    /// <summary>TorchSharp's native bridge to libtorch (libLibTorchSharp.so on Linux).</summary>
+    public static string NativeLibraryPath => Path.Combine(NativeFolder,
         RuntimeInformation.IsOSPlatform(OSPlatform.Windows) ? "LibTorchSharp.dll"
         : RuntimeInformation.IsOSPlatform(OSPlatform.OSX) ? "libLibTorchSharp.dylib" : "libLibTorchSharp.so");
 

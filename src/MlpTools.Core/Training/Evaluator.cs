@@ -18,17 +18,32 @@ public static class Evaluator
         using var lease = model.Acquire("measuring accuracy");
         using var data = new DatasetTensors(dataset);
         var counts = Evaluate(model, data);
-        return new AccuracyResult(model.Name, dataset.Name, dataset.Split, counts.Correct, counts.Total, counts.PerClass);
+        return new AccuracyResult(model.Name, dataset.Name, dataset.Split, counts.Correct, counts.Total, counts.PerClass, counts.Confusion);
     }
 
-    /// <summary>Counts per class and the mean cross-entropy, in evaluation mode (dropout off).</summary>
+    /// <summary>The confusion matrix, per-class counts and the mean cross-entropy, in evaluation mode (dropout off).</summary>
     internal static Evaluation Evaluate(MlpModel model, DatasetTensors data)
+    {
+        // One row and column per class the model can answer; EnsureFits made sure every label is among them.
+        int classes = Math.Max(model.OutputSize, data.ClassCount);
+        var (cells, loss) = ConfusionAndLoss(model, data, classes);
+        var confusion = new ConfusionMatrix(classes, cells);
+        var perClass = Enumerable.Range(0, data.ClassCount)
+            .Select(c => new ClassAccuracy(c, confusion.GetCount(c, c), confusion.ActualTotal(c), confusion.PredictedTotal(c))).ToArray();
+        int correct = perClass.Sum(c => c.Correct);
+        double count = data.Count;
+        return new Evaluation(correct, data.Count, perClass, correct / count, loss / count, confusion);
+    }
+
+    internal readonly record struct Evaluation(int Correct, int Total, ClassAccuracy[] PerClass, double Accuracy, double Loss, ConfusionMatrix Confusion);
+
+    /// <summary>The confusion counts, row by row (one bincount of label * classes + prediction per batch), and the summed loss.</summary>
+    private static (int[] Cells, double LossSum) ConfusionAndLoss(MlpModel model, DatasetTensors data, int classes)
     {
         using var scope = NewDisposeScope();
         using var noGrad = no_grad();
         model.Network.eval();
-        Tensor correctPerClass = zeros(data.ClassCount, ScalarType.Int64);
-        Tensor totalPerClass = zeros(data.ClassCount, ScalarType.Int64);
+        Tensor counts = zeros(classes * classes, ScalarType.Int64);
         Tensor lossSum = zeros(1, ScalarType.Float64);
         for (long start = 0; start < data.Count; start += EvaluationBatchSize)
         {
@@ -36,19 +51,10 @@ public static class Evaluator
             var (images, labels) = data.Slice(start, Math.Min(EvaluationBatchSize, data.Count - start));
             Tensor logits = model.Forward(images);
             lossSum.add_(nn.functional.cross_entropy(logits, labels, reduction: nn.Reduction.Sum));
-            Tensor hits = logits.argmax(1).eq(labels);
-            totalPerClass.add_(labels.bincount(null, data.ClassCount));
-            correctPerClass.add_(labels.masked_select(hits).bincount(null, data.ClassCount));
+            counts.add_(labels.mul(classes).add_(logits.argmax(1)).bincount(null, classes * classes));
         }
-        long[] correct = correctPerClass.data<long>().ToArray();
-        long[] total = totalPerClass.data<long>().ToArray();
-        var perClass = Enumerable.Range(0, data.ClassCount).Select(c => new ClassAccuracy(c, (int)correct[c], (int)total[c])).ToArray();
-        int correctSum = (int)correct.Sum();
-        double count = data.Count;
-        return new Evaluation(correctSum, data.Count, perClass, correctSum / count, lossSum.item<double>() / count);
+        return (counts.data<long>().ToArray().Select(c => (int)c).ToArray(), lossSum.item<double>());
     }
-
-    internal readonly record struct Evaluation(int Correct, int Total, ClassAccuracy[] PerClass, double Accuracy, double Loss);
 
     /// <summary>Predictions for the images at <paramref name="indices"/>, computed a batch at a time and yielded as they are ready.</summary>
     public static IEnumerable<Prediction> Predict(MlpModel model, MnistDataset dataset, IReadOnlyList<int> indices, CancellationToken cancel = default)

@@ -30,14 +30,36 @@ public sealed record EpochRecord(
 }
 
 /// <summary>How one class fared: correct predictions out of the examples with that label.</summary>
-public sealed record ClassAccuracy(int Class, int Correct, int Total)
+/// <remarks><see cref="PredictedCount"/> is how many images of any label the model answered with this class, for precision.</remarks>
+public sealed record ClassAccuracy(int Class, int Correct, int Total, int PredictedCount)
 {
+    /// <summary>Correct out of the images with this label; the same as <see cref="Recall"/>.</summary>
     public double Accuracy => Total == 0 ? double.NaN : (double)Correct / Total;
+    /// <summary>Of the images the model called this class, the fraction that were: NaN when it never answered it.</summary>
+    public double Precision => PredictedCount == 0 ? double.NaN : (double)Correct / PredictedCount;
+    /// <summary>Of the images of this class, the fraction the model found.</summary>
+    public double Recall => Accuracy;
+    /// <summary>The harmonic mean of precision and recall: NaN when either is, 0 when both are 0.</summary>
+    public double F1 => double.IsNaN(Precision) || double.IsNaN(Recall) ? double.NaN
+        : Precision + Recall == 0 ? 0 : 2 * Precision * Recall / (Precision + Recall);
 }
 
-public sealed record AccuracyResult(string ModelName, string DatasetName, string Split, int Correct, int Total, IReadOnlyList<ClassAccuracy> PerClass)
+/// <summary>A model measured on a dataset: overall, per class, and which classes it takes for which.</summary>
+public sealed record AccuracyResult(string ModelName, string DatasetName, string Split, int Correct, int Total, IReadOnlyList<ClassAccuracy> PerClass,
+    ConfusionMatrix ConfusionMatrix)
 {
     public double Accuracy => Total == 0 ? double.NaN : (double)Correct / Total;
+
+    /// <summary>Throws AccuracyBelowMinimum unless <see cref="Accuracy"/> is at least <paramref name="minimum"/> (an empty dataset never is).</summary>
+    public void EnsureAtLeast(double minimum)
+    {
+        if (!(Accuracy >= minimum))
+        {
+            throw new MlpToolsException("AccuracyBelowMinimum", FailureKind.InvalidResult,
+                $"Model '{ModelName}' classified {Correct} of {Total} images of '{DatasetName}' ({Split}) right: accuracy {Accuracy:F4} is below the minimum {minimum:F4}. " +
+                "Train it longer or differently, or check that the dataset is the one it was meant for.", this);
+        }
+    }
 }
 
 /// <summary>The model's answer for one image: its most likely class and the softmax probability of it.</summary>

@@ -20,17 +20,23 @@ public abstract class MlpCmdlet : PSCmdlet
 
     protected override void StopProcessing() => _stop.Cancel();
 
-    protected sealed override void ProcessRecord()
+    protected sealed override void ProcessRecord() => Run(ProcessItem);
+
+    protected sealed override void EndProcessing() => Run(EndItems);
+
+    private void Run(Action work)
     {
         try
         {
-            ProcessItem();
+            work();
         }
         catch (OperationCanceledException) when (_stop.IsCancellationRequested)
         {
             throw new PipelineStoppedException();
         }
-        catch (MlpToolsException e) when (e.Kind == FailureKind.NotInstalled)
+        // A missing native library stops everything; so does a failed assertion (-MinimumAccuracy), so that a Pester
+        // test or a script fails without -ErrorAction Stop.
+        catch (MlpToolsException e) when (e.Kind is FailureKind.NotInstalled or FailureKind.InvalidResult)
         {
             ThrowTerminatingError(ToErrorRecord(e));
         }
@@ -54,6 +60,11 @@ public abstract class MlpCmdlet : PSCmdlet
 
     /// <summary>The cmdlet's work for one pipeline input.</summary>
     protected abstract void ProcessItem();
+
+    /// <summary>Work after the last input, for cmdlets that gather their input first (a picture of all of it).</summary>
+    protected virtual void EndItems()
+    {
+    }
 
     /// <summary>Writes progress at most every 200 ms, so tight loops do not pay for the console.</summary>
     protected void ReportProgress(string activity, string status, double fraction, bool force = false)
@@ -90,6 +101,7 @@ public abstract class MlpCmdlet : PSCmdlet
         FailureKind.NotInstalled => ErrorCategory.NotInstalled,
         FailureKind.OperationStopped => ErrorCategory.OperationStopped,
         FailureKind.ResourceExists => ErrorCategory.ResourceExists,
+        FailureKind.InvalidResult => ErrorCategory.InvalidResult,
         FailureKind.WriteError => ErrorCategory.WriteError,
         _ => ErrorCategory.NotSpecified,
     }, e.Target);

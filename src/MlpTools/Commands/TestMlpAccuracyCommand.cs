@@ -5,7 +5,7 @@ using MlpTools.Core.Training;
 
 namespace MlpTools.Commands;
 
-/// <summary>Measures a model's accuracy on a dataset, overall and per class.</summary>
+/// <summary>Measures a model's accuracy on a dataset: overall, per class (precision, recall, F1) and as a confusion matrix.</summary>
 [Cmdlet(VerbsDiagnostic.Test, "MlpAccuracy")]
 [OutputType(typeof(AccuracyResult))]
 public sealed class TestMlpAccuracyCommand : MlpCmdlet
@@ -16,5 +16,18 @@ public sealed class TestMlpAccuracyCommand : MlpCmdlet
     [Parameter(Mandatory = true, ValueFromPipeline = true, Position = 0)]
     public MnistDataset Dataset { get; set; } = null!;
 
-    protected override void ProcessItem() => WriteObject(Evaluator.Accuracy(Model, Dataset));
+    /// <summary>Also fail with AccuracyBelowMinimum when the accuracy is below this fraction: a one-line check for tests and scheduled tasks.</summary>
+    [Parameter]
+    [ValidateRange(0.0, 1.0)]
+    public double? MinimumAccuracy { get; set; }
+
+    protected override void ProcessItem()
+    {
+        AccuracyResult result = Evaluator.Accuracy(Model, Dataset);
+        WriteObject(result);
+        if (MinimumAccuracy is double minimum)
+        {
+            result.EnsureAtLeast(minimum);
+        }
+    }
 }

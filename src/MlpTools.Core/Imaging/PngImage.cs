@@ -1,0 +1,83 @@
+using SkiaSharp;
+
+namespace MlpTools.Core.Imaging;
+
+/// <summary>
+/// A finished picture: PNG bytes and their size. Keeps SkiaSharp's types out of the engine's public surface, so
+/// the cmdlets (in PowerShell's load context) never need to resolve SkiaSharp themselves.
+/// </summary>
+public sealed class PngImage
+{
+    private readonly byte[] _bytes;
+
+    private PngImage(int width, int height, byte[] bytes)
+    {
+        Width = width;
+        Height = height;
+        _bytes = bytes;
+    }
+
+    public int Width { get; }
+    public int Height { get; }
+    public int Length => _bytes.Length;
+
+    public byte[] ToArray() => (byte[])_bytes.Clone();
+
+    /// <summary>
+    /// Writes the file atomically: into a temporary file in the same folder, then renamed over the target, so a
+    /// reader never sees half a picture and a failed write leaves any earlier file as it was.
+    /// </summary>
+    public void Save(string path)
+    {
+        string full = Path.GetFullPath(path);
+        string folder = Path.GetDirectoryName(full) ?? ".";
+        if (!Directory.Exists(folder))
+        {
+            throw new MlpToolsException("ImageFolderNotFound", FailureKind.ObjectNotFound,
+                $"Cannot write '{full}': the folder '{folder}' does not exist. Create it first (New-Item -ItemType Directory) or choose another path.", full);
+        }
+        if (Directory.Exists(full))
+        {
+            throw new MlpToolsException("ImagePathIsDirectory", FailureKind.InvalidArgument,
+                $"Cannot write '{full}': it is a folder. Give the path of the PNG file to write, e.g. '{Path.Combine(full, "picture.png")}'.", full);
+        }
+        string temporary = Path.Combine(folder, $".{Path.GetFileName(full)}.{Guid.NewGuid():N}.tmp");
+        try
+        {
+            File.WriteAllBytes(temporary, _bytes);
+            File.Move(temporary, full, overwrite: true);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            File.Delete(temporary);
+            throw new MlpToolsException("ImageWriteFailed", FailureKind.WriteError, $"Cannot write '{full}': {e.Message}", full, e);
+        }
+    }
+
+    /// <summary>Encodes what was drawn on <paramref name="surface"/>.</summary>
+    internal static PngImage From(SKSurface surface, int width, int height)
+    {
+        using SKImage image = surface.Snapshot();
+        using SKData data = image.Encode(SKEncodedImageFormat.Png, 100);
+        return new PngImage(width, height, data.ToArray());
+    }
+
+    /// <summary>A white canvas of the given size; draw on it, then pass it to <see cref="From"/>.</summary>
+    internal static SKSurface NewSurface(int width, int height)
+    {
+        if (width < 1 || height < 1 || (long)width * height > MaxPixels)
+        {
+            throw new MlpToolsException("ImageSizeInvalid", FailureKind.InvalidArgument,
+                $"A picture of {width}x{height} pixels cannot be drawn: each side must be at least 1 and the whole at most {MaxPixels:N0} pixels.", $"{width}x{height}");
+        }
+        ImagingRuntime.EnsureAvailable();
+        var surface = SKSurface.Create(new SKImageInfo(width, height, SKColorType.Rgba8888, SKAlphaType.Premul))
+            ?? throw new MlpToolsException("ImagingUnavailable", FailureKind.ResourceUnavailable,
+                $"SkiaSharp could not create a {width}x{height} picture. Run Test-MlpEnvironment to see whether its native library loads.");
+        surface.Canvas.Clear(SKColors.White);
+        return surface;
+    }
+
+    /// <summary>100 megapixels: far beyond any useful chart, well below what would exhaust memory.</summary>
+    internal const long MaxPixels = 100_000_000;
+}

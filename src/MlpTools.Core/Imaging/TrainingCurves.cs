@@ -1,0 +1,121 @@
+using ScottPlot;
+using SkiaSharp;
+
+namespace MlpTools.Core.Imaging;
+
+/// <summary>
+/// What a training curve needs of one epoch. Taken by name from epoch records (or rows of their CSV export),
+/// so records that gain fields still draw. <see cref="Series"/> tells runs apart, e.g. the model's name.
+/// </summary>
+public sealed record EpochPoint(string Series, int Epoch, double Loss, double TrainAccuracy, double? ValidationAccuracy);
+
+/// <summary>
+/// Training curves as the lecture reads them: the loss per epoch on the left, training and validation accuracy per
+/// epoch on the right, one colour per run. Drawn with ScottPlot.
+/// </summary>
+public static class TrainingCurves
+{
+    public static PngImage Render(IReadOnlyList<EpochPoint> points, int width = 1000, int height = 420, string? title = null)
+    {
+        if (points.Count == 0)
+        {
+            throw new MlpToolsException("ImageInputEmpty", FailureKind.InvalidArgument,
+                "There are no epoch records to draw. Pipe the output of Invoke-MlpTraining (or Import-Csv of its export).");
+        }
+        using SKSurface surface = PngImage.NewSurface(width, height);
+        var runs = points.GroupBy(p => p.Series).Select(g => (Name: g.Key, Points: g.OrderBy(p => p.Epoch).ToArray())).ToArray();
+        bool named = runs.Length > 1;
+        float top = 0;
+        if (title is not null)
+        {
+            top = DrawTitle(surface.Canvas, title, width);
+        }
+
+        using (var loss = NewPlot("Loss per epoch", "Cross-entropy loss"))
+        using (var accuracy = NewPlot("Accuracy per epoch", "Accuracy"))
+        {
+            for (int r = 0; r < runs.Length; r++)
+            {
+                var (name, run) = runs[r];
+                Color color = Palette[r % Palette.Length];
+                double[] epochs = run.Select(p => (double)p.Epoch).ToArray();
+                AddLine(loss, epochs, run.Select(p => p.Loss).ToArray(), color, LinePattern.Solid, named ? name : "Loss");
+                AddLine(accuracy, epochs, run.Select(p => p.TrainAccuracy).ToArray(), color, LinePattern.Solid, named ? $"{name} train" : "Train");
+                var validated = run.Where(p => p.ValidationAccuracy is double v && !double.IsNaN(v)).ToArray();
+                if (validated.Length > 0)
+                {
+                    AddLine(accuracy, validated.Select(p => (double)p.Epoch).ToArray(), validated.Select(p => p.ValidationAccuracy!.Value).ToArray(),
+                        color, LinePattern.Dashed, named ? $"{name} validation" : "Validation");
+                }
+            }
+            loss.ShowLegend(Alignment.UpperRight);
+            accuracy.ShowLegend(Alignment.LowerRight);
+            int half = width / 2;
+            Charts.RenderPanel(surface.Canvas, loss, 0, (int)top, half, height - (int)top);
+            Charts.RenderPanel(surface.Canvas, accuracy, half, (int)top, width - half, height - (int)top);
+        }
+        return PngImage.From(surface, width, height);
+    }
+
+    /// <summary>Distinct, colour-blind-safe line colours (Okabe-Ito), one per run.</summary>
+    private static readonly Color[] Palette =
+    {
+        Color.FromHex("#0072B2"), Color.FromHex("#D55E00"), Color.FromHex("#009E73"), Color.FromHex("#CC79A7"),
+        Color.FromHex("#E69F00"), Color.FromHex("#56B4E9"), Color.FromHex("#000000"),
+    };
+
+    private static Plot NewPlot(string title, string yLabel)
+    {
+        var plot = new Plot();
+        Charts.UseSansFont(plot);
+        plot.Title(title, 16);
+        plot.XLabel("Epoch", 14);
+        plot.YLabel(yLabel, 14);
+        // Epochs are whole numbers: no tick at 1.5.
+        plot.Axes.Bottom.TickGenerator = new ScottPlot.TickGenerators.NumericAutomatic { IntegerTicksOnly = true };
+        return plot;
+    }
+
+    private static void AddLine(Plot plot, double[] xs, double[] ys, Color color, LinePattern pattern, string legend)
+    {
+        var line = plot.Add.Scatter(xs, ys, color);
+        line.LinePattern = pattern;
+        line.LineWidth = 2;
+        line.MarkerSize = 6;
+        line.LegendText = legend;
+    }
+
+    private static float DrawTitle(SKCanvas canvas, string title, int width)
+    {
+        const float size = 18f;
+        using SKTypeface typeface = ImagingRuntime.Typeface(bold: true);
+        using var font = new SKFont(typeface, size) { Edging = SKFontEdging.Antialias };
+        using var paint = new SKPaint { Color = SKColors.Black, IsAntialias = true };
+        canvas.DrawText(title, width / 2f, size + 6, SKTextAlign.Center, font, paint);
+        return size + 14;
+    }
+}
+
+/// <summary>What the ScottPlot charts share.</summary>
+internal static class Charts
+{
+    /// <summary>ScottPlot picks a serif font on Linux; the digit grid and the charts read better in the same sans.</summary>
+    public static void UseSansFont(Plot plot)
+    {
+        if (ImagingRuntime.Sans is string family)
+        {
+            plot.Font.Set(family);
+        }
+    }
+
+    /// <summary>
+    /// Draws a chart into part of a picture. ScottPlot clears the whole canvas it renders on, so each chart is
+    /// rendered on a surface of its own and then copied into place.
+    /// </summary>
+    public static void RenderPanel(SKCanvas canvas, Plot plot, int left, int top, int width, int height)
+    {
+        using SKSurface panel = PngImage.NewSurface(width, height);
+        plot.Render(panel.Canvas, width, height);
+        canvas.DrawSurface(panel, left, top);
+    }
+}
