@@ -93,6 +93,19 @@ Describe 'The MlpTools module' {
             }
         }
 
+        It 'loads SkiaSharp and its native library from its own dependencies folder' {
+            $folder = Join-Path (Split-Path $env:MLPTOOLS_MODULE) 'dependencies'
+            (Test-MlpEnvironment).ImagingAvailable | Should -BeTrue
+            $skia = [System.AppDomain]::CurrentDomain.GetAssemblies() | Where-Object { $_.GetName().Name -eq 'SkiaSharp' }
+            @($skia).Count | Should -Be 1
+            [System.Runtime.Loader.AssemblyLoadContext]::GetLoadContext($skia).Name | Should -BeExactly 'MlpTools.Engine'
+            $skia.Location | Should -Be (Join-Path $folder 'SkiaSharp.dll')
+            if ($IsLinux) {
+                $mapped = Get-Content "/proc/$PID/maps" | Where-Object { $_ -match 'libSkiaSharp\.so' } | ForEach-Object { ($_ -split '\s+')[-1] } | Select-Object -Unique
+                $mapped | Should -Be (Join-Path $folder 'libSkiaSharp.so')
+            }
+        }
+
         It 'can be removed and imported again in the same session, and still trains' {
             $data = New-SeparableDataset -Folder (Join-Path $TestDrive 'reimport') -Count 32
             $madeBefore = New-Mlp -InputSize 16 -HiddenSize 8 -OutputSize 2 -Seed 1
