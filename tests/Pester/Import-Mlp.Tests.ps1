@@ -158,9 +158,9 @@ Describe 'Import-Mlp' {
         }
 
         It 'a network described with a field this version does not know is refused, not misread' {
-            $newer = Join-Path $TestDrive 'dropout.mlp'
+            $newer = Join-Path $TestDrive 'layernorm.mlp'
             Copy-Item $modelFile $newer
-            Edit-Manifest $newer { param($m) $m.architecture.dropout = 0.2 }
+            Edit-Manifest $newer { param($m) $m.architecture.layerNorm = $true }
             { Import-Mlp -Path $newer -ErrorAction Stop } | Should -Throw -ErrorId "ModelFileVersionUnsupported,$Cmdlet"
         }
 

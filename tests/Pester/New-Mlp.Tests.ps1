@@ -66,7 +66,7 @@ Describe 'New-Mlp' {
         }
 
         It 'rejects an activation it does not know' {
-            { New-Mlp -Activation Sigmoid -ErrorAction Stop } | Should -Throw -ErrorId "CannotConvertArgumentNoMessage,$Cmdlet"
+            { New-Mlp -Activation Softsign -ErrorAction Stop } | Should -Throw -ErrorId "CannotConvertArgumentNoMessage,$Cmdlet"
         }
     }
 
