@@ -30,24 +30,10 @@ public class ActivationTests
     private static double CentralDifference(Activation kind, double x, double alpha, double slope, double h = 1e-5) =>
         (Lecture(kind, x + h, alpha, slope) - Lecture(kind, x - h, alpha, slope)) / (2 * h);
 
-    public static TheoryData<Activation, double, double> Specs => new()
-    {
-        { Activation.ReLU, 1, 0.01 },
-        { Activation.Sigmoid, 1, 0.01 },
-        { Activation.Tanh, 1, 0.01 },
-        { Activation.ELU, 1, 0.01 },
-        { Activation.ELU, 0.5, 0.01 },
-        { Activation.LeakyReLU, 1, 0.01 },
-        { Activation.LeakyReLU, 1, 0.2 },
-        { Activation.GELU, 1, 0.01 },
-        { Activation.Swish, 1, 0.01 },
-        { Activation.Mish, 1, 0.01 },
-    };
-
     public static TheoryData<Activation> Kinds => new(Enum.GetValues<Activation>());
 
     [Theory]
-    [MemberData(nameof(Specs))]
+    [MemberData(nameof(ActivationSpecs), MemberType = typeof(TestData))]
     public void ValuesAreTheLecturesFormula(Activation kind, double alpha, double slope)
     {
         var (values, _) = ActivationSpec.Evaluate(new ActivationSpec(kind, alpha, slope), Points);
@@ -61,7 +47,7 @@ public class ActivationTests
     }
 
     [Theory]
-    [MemberData(nameof(Specs))]
+    [MemberData(nameof(ActivationSpecs), MemberType = typeof(TestData))]
     public void DerivativesAreTheFormulasSlope(Activation kind, double alpha, double slope)
     {
         var (_, derivatives) = ActivationSpec.Evaluate(new ActivationSpec(kind, alpha, slope), Points);

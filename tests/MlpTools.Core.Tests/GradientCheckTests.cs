@@ -25,22 +25,8 @@ public class GradientCheckTests
     private static MnistDataset MnistSlice(int count) =>
         MnistFiles.Load(MnistFiles.DefaultDataPath, MnistSplit.Test).Subset(Enumerable.Range(0, count).ToArray(), "Test");
 
-    public static TheoryData<Activation, double, double> Specs => new()
-    {
-        { Activation.ReLU, 1, 0.01 },
-        { Activation.Sigmoid, 1, 0.01 },
-        { Activation.Tanh, 1, 0.01 },
-        { Activation.ELU, 1, 0.01 },
-        { Activation.ELU, 0.5, 0.01 },
-        { Activation.LeakyReLU, 1, 0.01 },
-        { Activation.LeakyReLU, 1, 0.2 },
-        { Activation.GELU, 1, 0.01 },
-        { Activation.Swish, 1, 0.01 },
-        { Activation.Mish, 1, 0.01 },
-    };
-
     [Theory]
-    [MemberData(nameof(Specs))]
+    [MemberData(nameof(ActivationSpecs), MemberType = typeof(TestData))]
     public void HandDerivedBackpropagationAgreesWithAutogradForEveryActivation(Activation kind, double alpha, double slope)
     {
         using var model = Model(new[] { 8 }, new ActivationSpec(kind, alpha, slope));

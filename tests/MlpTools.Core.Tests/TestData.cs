@@ -154,4 +154,19 @@ internal static class TestData
             onReport?.Invoke(value);
         }
     }
+
+    /// <summary>Every activation with the parameters the tests try: (activation, ELU's α, leaky ReLU's slope).</summary>
+    public static TheoryData<Activation, double, double> ActivationSpecs => new()
+    {
+        { Activation.ReLU, 1, 0.01 },
+        { Activation.Sigmoid, 1, 0.01 },
+        { Activation.Tanh, 1, 0.01 },
+        { Activation.ELU, 1, 0.01 },
+        { Activation.ELU, 0.5, 0.01 },
+        { Activation.LeakyReLU, 1, 0.01 },
+        { Activation.LeakyReLU, 1, 0.2 },
+        { Activation.GELU, 1, 0.01 },
+        { Activation.Swish, 1, 0.01 },
+        { Activation.Mish, 1, 0.01 },
+    };
 }
