@@ -33,12 +33,46 @@ public static class IdxReader
             using Stream stream = compressed ? new GZipStream(file, CompressionMode.Decompress) : file;
             // A raw file's length bounds what its header may claim; a gzip stream's length is unknown until read.
             long? available = compressed ? null : file.Length;
-            return Read(stream, available, expectedDimensionCount, path);
+            IdxContent content = Read(stream, available, expectedDimensionCount, path);
+            if (compressed)
+            {
+                EnsureGzipComplete(file, stream, 4L + 4L * expectedDimensionCount + content.Data.Length, path);
+            }
+            return content;
         }
         catch (InvalidDataException e)
         {
             throw new MlpToolsException("IdxGzipInvalid", FailureKind.InvalidData,
                 $"'{path}' looks gzip-compressed but cannot be decompressed ({e.Message}). Delete it and get the file again.", path, e);
+        }
+    }
+
+    /// <summary>
+    /// A gzip file cut short in its 8-byte trailer still inflates to every byte, because GZipStream does not check the
+    /// trailer; the trailer's ISIZE (the uncompressed length mod 2^32) must match what was read, or the file is damaged.
+    /// </summary>
+    private static void EnsureGzipComplete(FileStream file, Stream gzip, long consumed, string path)
+    {
+        var buffer = new byte[81920];
+        long total = consumed;
+        int read;
+        while ((read = gzip.Read(buffer)) > 0)
+        {
+            total += read;
+        }
+        Span<byte> trailer = stackalloc byte[4];
+        bool complete = file.Length >= 18;
+        if (complete)
+        {
+            file.Position = file.Length - 4;
+            complete = file.ReadAtLeast(trailer, 4, throwOnEndOfStream: false) == 4 &&
+                System.Buffers.Binary.BinaryPrimitives.ReadUInt32LittleEndian(trailer) == (uint)(total & 0xFFFFFFFF);
+        }
+        if (!complete)
+        {
+            throw new MlpToolsException("IdxGzipInvalid", FailureKind.InvalidData,
+                $"'{path}' is a damaged gzip file: its trailer does not match the {total} bytes it inflates to, so it was probably cut short. " +
+                "Delete it and get the file again.", path);
         }
     }
 

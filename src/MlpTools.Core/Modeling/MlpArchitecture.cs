@@ -15,6 +15,25 @@ public sealed record MlpArchitecture(
     /// <summary>The notebook's network: 784-256-10 with ReLU.</summary>
     public static MlpArchitecture Notebook => new(784, new[] { 256 }, 10, ActivationSpec.ReLU);
 
+    /// <summary>
+    /// The most weights and biases a model may have: 2^30 floats, 4 GiB. Larger sizes overflow or exhaust libtorch's
+    /// allocator deep in native code, so they are refused before any tensor exists.
+    /// </summary>
+    public const long MaxParameterCount = 1L << 30;
+
+    /// <summary>Weights and biases of the network these sizes describe (as a double: sizes near int.MaxValue overflow a long).</summary>
+    public double CountParameters()
+    {
+        double count = 0;
+        int previous = InputSize;
+        foreach (int width in HiddenSizes.Append(OutputSize))
+        {
+            count += (double)previous * width + width;
+            previous = width;
+        }
+        return count;
+    }
+
     internal void Validate()
     {
         RequirePositive(InputSize, "InputSize");
@@ -22,6 +41,13 @@ public sealed record MlpArchitecture(
         foreach (int size in HiddenSizes)
         {
             RequirePositive(size, "HiddenSize");
+        }
+        double parameters = CountParameters();
+        if (parameters > MaxParameterCount)
+        {
+            throw new MlpToolsException("ModelTooLarge", FailureKind.InvalidArgument,
+                $"A {string.Join('-', new[] { InputSize }.Concat(HiddenSizes).Append(OutputSize))} network has {parameters:0.###e+0} weights and biases; " +
+                $"MlpTools allows at most {MaxParameterCount} (4 GiB). Use smaller -InputSize, -HiddenSize or -OutputSize.", this);
         }
         if (!(Dropout >= 0 && Dropout < 1))
         {

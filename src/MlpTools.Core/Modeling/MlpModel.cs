@@ -60,8 +60,27 @@ public sealed class MlpModel : IDisposable
         architecture.Validate();
         TorchRuntime.EnsureAvailable();
 
-        int[] widths = new[] { architecture.InputSize }.Concat(architecture.HiddenSizes).Append(architecture.OutputSize).ToArray();
         var layers = new List<(string, nn.Module<Tensor, Tensor>)>();
+        try
+        {
+            return new MlpModel(name, architecture, seed, nn.Sequential(BuildLayers(architecture, seed, layers)));
+        }
+        catch (Exception e) when (e is not MlpToolsException && e.Message.Contains("allocate", StringComparison.OrdinalIgnoreCase))
+        {
+            // Within the parameter cap, the machine may still lack the memory: libtorch says so in an exception.
+            foreach (var (_, layer) in layers)
+            {
+                layer.Dispose();
+            }
+            throw new MlpToolsException("ModelAllocationFailed", FailureKind.ResourceUnavailable,
+                $"There is not enough memory for the weights of a {architecture.CountParameters():0.###e+0}-parameter network. " +
+                "Use smaller layers or free memory (dispose models no longer needed).", architecture, e);
+        }
+    }
+
+    private static List<(string, nn.Module<Tensor, Tensor>)> BuildLayers(MlpArchitecture architecture, long seed, List<(string, nn.Module<Tensor, Tensor>)> layers)
+    {
+        int[] widths = new[] { architecture.InputSize }.Concat(architecture.HiddenSizes).Append(architecture.OutputSize).ToArray();
         using var generator = new Generator((ulong)seed);
         for (int i = 0; i < widths.Length - 1; i++)
         {
@@ -84,7 +103,7 @@ public sealed class MlpModel : IDisposable
                 }
             }
         }
-        return new MlpModel(name, architecture, seed, nn.Sequential(layers));
+        return layers;
     }
 
     /// <summary>Logits for a batch of flattened images scaled to [0,1].</summary>
