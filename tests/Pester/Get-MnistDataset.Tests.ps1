@@ -168,6 +168,24 @@ Describe 'Get-MnistDataset' {
             # The gzip magic, then bytes that are not deflate data.
             [System.IO.File]::WriteAllBytes((Join-Path $files 'corrupt.gz'), [byte[]](0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 3, 1, 2, 3, 4, 5, 6, 7, 8, 9))
             $null = New-Item -ItemType Directory (Join-Path $files 'a-folder')
+            # Magic 0x00000802 where 0x00000803 (images) or 0x00000801 (labels) belongs: the wrong number of dimensions.
+            Write-IdxFile -Path (Join-Path $files 'images-two-dimensions') -Dimensions 3, 15 -Data $TestPixels | Out-Null
+            Write-IdxFile -Path (Join-Path $files 'labels-two-dimensions') -Dimensions 3, 1 -Data $TestLabels | Out-Null
+            # Headers that claim four billion items over a few bytes: refused before any allocation.
+            Write-IdxFile -Path (Join-Path $files 'labels-billions') -Dimensions 4000000000 -Data $TestLabels | Out-Null
+            Write-IdxFile -Path (Join-Path $files 'images-billions') -Dimensions 4000000000, 28, 28 -Data $TestPixels | Out-Null
+            [System.IO.File]::WriteAllBytes((Join-Path $files 'empty'), [byte[]]@())
+            [System.IO.File]::WriteAllBytes((Join-Path $files 'empty.gz'), [byte[]]@())
+            [System.IO.File]::WriteAllBytes((Join-Path $files 'not-gzip.gz'), [Text.Encoding]::ASCII.GetBytes('plain text, not gzip at all'))
+            # A gzip file cut short in its 8-byte trailer inflates to every byte; only the trailer tells.
+            $gzip = [System.IO.File]::ReadAllBytes((Write-IdxFile -Path (Join-Path $files 'labels.gz') -Dimensions 3 -Data $TestLabels -Gzip))
+            [System.IO.File]::WriteAllBytes((Join-Path $files 'labels-trailer-cut.gz'), $gzip[0..($gzip.Length - 6)])
+            # A gzip file cut in half, in its compressed data (random pixels, so that there is data to cut).
+            $random = [byte[]]::new(300 * 3 * 5)
+            [Random]::new(1).NextBytes($random)
+            $gzip = [System.IO.File]::ReadAllBytes((Write-IdxFile -Path (Join-Path $files 'images-300.gz') -Dimensions 300, 3, 5 -Data $random -Gzip))
+            [System.IO.File]::WriteAllBytes((Join-Path $files 'images-300-half.gz'), $gzip[0..($gzip.Length / 2)])
+            Write-IdxFile -Path (Join-Path $files 'labels-300') -Dimensions 300 -Data ([byte[]]::new(300)) | Out-Null
         }
 
         It 'a missing split: MnistFileNotFound (ObjectNotFound), naming the file and how to get the data' {
@@ -210,6 +228,16 @@ Describe 'Get-MnistDataset' {
             @{ Case = 'gzip magic but no gzip data'; Images = 'images'; Labels = 'corrupt.gz'; Id = 'IdxGzipInvalid'; Category = 'InvalidData'; Culprit = 'corrupt.gz' }
             @{ Case = 'images and labels counts differ'; Images = 'images'; Labels = 'two-labels'; Id = 'DatasetCountMismatch'; Category = 'InvalidData'; Culprit = 'images' }
             @{ Case = 'a directory instead of a file'; Images = 'a-folder'; Labels = 'labels'; Id = 'IdxPathIsDirectory'; Category = 'InvalidArgument'; Culprit = 'a-folder' }
+            @{ Case = 'images with two dimensions'; Images = 'images-two-dimensions'; Labels = 'labels'; Id = 'IdxHeaderInvalid'; Category = 'InvalidData'; Culprit = 'images-two-dimensions' }
+            @{ Case = 'labels with two dimensions'; Images = 'images'; Labels = 'labels-two-dimensions'; Id = 'IdxHeaderInvalid'; Category = 'InvalidData'; Culprit = 'labels-two-dimensions' }
+            @{ Case = 'a labels header claiming four billion labels'; Images = 'images'; Labels = 'labels-billions'; Id = 'IdxHeaderInvalid'; Category = 'InvalidData'; Culprit = 'labels-billions' }
+            @{ Case = 'an images header claiming four billion images'; Images = 'images-billions'; Labels = 'labels'; Id = 'IdxHeaderInvalid'; Category = 'InvalidData'; Culprit = 'images-billions' }
+            @{ Case = 'an empty images file'; Images = 'empty'; Labels = 'labels'; Id = 'IdxFileTruncated'; Category = 'InvalidData'; Culprit = 'empty' }
+            @{ Case = 'an empty labels file'; Images = 'images'; Labels = 'empty'; Id = 'IdxFileTruncated'; Category = 'InvalidData'; Culprit = 'empty' }
+            @{ Case = 'an empty file named .gz'; Images = 'images'; Labels = 'empty.gz'; Id = 'IdxFileTruncated'; Category = 'InvalidData'; Culprit = 'empty.gz' }
+            @{ Case = 'a .gz file that is not gzip'; Images = 'images'; Labels = 'not-gzip.gz'; Id = 'IdxHeaderInvalid'; Category = 'InvalidData'; Culprit = 'not-gzip.gz' }
+            @{ Case = 'a gzip file cut short in its trailer'; Images = 'images'; Labels = 'labels-trailer-cut.gz'; Id = 'IdxGzipInvalid'; Category = 'InvalidData'; Culprit = 'labels-trailer-cut.gz' }
+            @{ Case = 'a gzip file cut in half'; Images = 'images-300-half.gz'; Labels = 'labels-300'; Id = 'IdxFileTruncated'; Category = 'InvalidData'; Culprit = 'images-300-half.gz' }
         ) {
             $imagesPath = Join-Path $files $Images
             $labelsPath = Join-Path $files $Labels
@@ -218,6 +246,13 @@ Describe 'Get-MnistDataset' {
             $err.CategoryInfo.Category | Should -Be $Category
             $err.TargetObject | Should -Be (Join-Path $files $Culprit)
             $err.Exception.Message | Should -BeLike "*'$(Join-Path $files $Culprit)'*"
+            # The session goes on: the good pair still reads.
+            (Get-MnistDataset -ImagesPath (Join-Path $files 'images') -LabelsPath (Join-Path $files 'labels') -ErrorAction Stop).Count | Should -Be 3
+        }
+
+        It 'the whole gzip files the cut ones came from still read' {
+            (Get-MnistDataset -ImagesPath (Join-Path $files 'images-300.gz') -LabelsPath (Join-Path $files 'labels-300') -ErrorAction Stop).Count | Should -Be 300
+            (Get-MnistDataset -ImagesPath (Join-Path $files 'images') -LabelsPath (Join-Path $files 'labels.gz') -ErrorAction Stop).Count | Should -Be 3
         }
 
         It 'images of zero width: IdxHeaderInvalid (InvalidData)' {
