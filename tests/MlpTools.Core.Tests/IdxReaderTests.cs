@@ -94,6 +94,18 @@ public class IdxReaderTests : IDisposable
     }
 
     [Fact]
+    public void AGzipFileCutShortInItsTrailerIsInvalidThoughItsDataInflates()
+    {
+        string whole = WriteIdx(_temp.File("labels.gz"), new[] { 3 }, new byte[] { 0, 1, 2 }, gzip: true);
+        byte[] bytes = File.ReadAllBytes(whole);
+        string cut = _temp.File("cut.gz");
+        File.WriteAllBytes(cut, bytes[..^5]);
+        Assert.Equal(new byte[] { 0, 1, 2 }, IdxReader.Read(whole, 1).Data);
+        var error = Fails("IdxGzipInvalid", () => IdxReader.Read(cut, 1));
+        Assert.Equal(FailureKind.InvalidData, error.Kind);
+    }
+
+    [Fact]
     public void AnEmptyFileIsTruncated()
     {
         string path = _temp.Write("empty", Array.Empty<byte>());

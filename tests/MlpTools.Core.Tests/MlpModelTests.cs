@@ -198,6 +198,28 @@ public class MlpModelTests
         Fails("ModelDisposed", () => Trainer.Train(model, data, null, new TrainingOptions { Epochs = 1 }).ToList());
     }
 
+    [Theory]
+    [InlineData(2_000_000_000, 2_000_000_000, 10)]
+    [InlineData(16, 100_000, 100_000)]
+    [InlineData(16, 8, int.MaxValue)]
+    public void ANetworkOverTheParameterCapIsTooLargeBeforeLibtorchSeesIt(int input, int hidden, int output)
+    {
+        var error = Fails("ModelTooLarge", () => MlpModel.Create("huge", new MlpArchitecture(input, new[] { hidden }, output, ActivationSpec.ReLU), 1));
+        Assert.Equal(FailureKind.InvalidArgument, error.Kind);
+    }
+
+    [Fact]
+    public void DisposedWhileInUseTheModelServesTheRunningCommandThenRefusesAsDisposedNotBusy()
+    {
+        var data = Separable(count: 4);
+        var model = Model();
+        var lease = model.Acquire("a test");
+        model.Dispose();
+        Fails("ModelDisposed", () => Evaluator.Accuracy(model, data));
+        lease.Dispose();
+        Fails("ModelDisposed", () => Evaluator.Accuracy(model, data));
+    }
+
     [Fact]
     public void DisposingTwiceIsHarmless()
     {

@@ -15,7 +15,8 @@ public sealed class MlpModel : IDisposable
 {
     private readonly Sequential _network;
     private int _inUse;
-    private bool _disposed;
+    // Read by Acquire on one thread while Dispose may set it on another.
+    private volatile bool _disposed;
 
     private MlpModel(string name, MlpArchitecture architecture, long seed, Sequential network)
     {
@@ -140,17 +141,27 @@ public sealed class MlpModel : IDisposable
     {
         if (_disposed)
         {
-            throw new MlpToolsException("ModelDisposed", FailureKind.InvalidOperation,
-                $"Model '{Name}' has been disposed and its weights are gone. Create or import the model again.", this);
+            throw DisposedError();
         }
         if (Interlocked.CompareExchange(ref _inUse, 1, 0) != 0)
         {
-            throw new MlpToolsException("ModelInUse", FailureKind.InvalidOperation,
+            // Dispose from another runspace holds the claim for good once it has freed the weights.
+            throw _disposed ? DisposedError() : new MlpToolsException("ModelInUse", FailureKind.InvalidOperation,
                 $"Model '{Name}' is busy in another thread or runspace and cannot be used for {operation} at the same time. " +
                 "Wait for the other command to finish, or give each runspace its own model.", this);
         }
-        return new Release(this);
+        var lease = new Release(this);
+        if (_disposed)
+        {
+            // Disposed between the check and the claim: Dispose left the weights to this lease, which frees them now.
+            lease.Dispose();
+            throw DisposedError();
+        }
+        return lease;
     }
+
+    private MlpToolsException DisposedError() => new("ModelDisposed", FailureKind.InvalidOperation,
+        $"Model '{Name}' has been disposed and its weights are gone. Create or import the model again.", this);
 
     /// <summary>Frees the native weights; while a command is still using the model, that happens when it finishes.</summary>
     public void Dispose()
