@@ -30,6 +30,42 @@ public static class TorchRuntime
     /// <summary>libtorch's intra-op thread count; null when libtorch did not load.</summary>
     public static int? ThreadCount => LoadError is null ? torch.get_num_threads() : null;
 
+    /// <summary>
+    /// Runs libtorch with <paramref name="threadCount"/> intra-op threads until the returned scope is disposed, then
+    /// puts the previous count back. libtorch's setting is process-wide, so a command that changes it must restore it,
+    /// even when it fails or is stopped. Null leaves the setting alone (libtorch's default: one thread per core).
+    /// </summary>
+    public static IDisposable UseThreads(int? threadCount)
+    {
+        if (threadCount is not int count)
+        {
+            return ThreadScope.None;
+        }
+        if (count < 1)
+        {
+            throw new ArgumentOutOfRangeException(nameof(threadCount), count, "A thread count is at least 1.");
+        }
+        EnsureAvailable();
+        int previous = torch.get_num_threads();
+        torch.set_num_threads(count);
+        return new ThreadScope(previous);
+    }
+
+    private sealed class ThreadScope(int? previous) : IDisposable
+    {
+        public static readonly ThreadScope None = new(null);
+        private int? _previous = previous;
+
+        public void Dispose()
+        {
+            if (_previous is int count)
+            {
+                torch.set_num_threads(count);
+                _previous = null;
+            }
+        }
+    }
+
     public static string TorchSharpVersion =>
         typeof(torch).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion ?? typeof(torch).Assembly.GetName().Version?.ToString() ?? "unknown";
 

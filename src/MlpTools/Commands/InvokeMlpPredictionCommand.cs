@@ -8,7 +8,7 @@ namespace MlpTools.Commands;
 /// <summary>Classifies images of a dataset, one prediction object per image.</summary>
 [Cmdlet(VerbsLifecycle.Invoke, "MlpPrediction", DefaultParameterSetName = RangeSet)]
 [OutputType(typeof(Prediction))]
-public sealed class InvokeMlpPredictionCommand : MlpCmdlet
+public sealed class InvokeMlpPredictionCommand : TorchCmdlet
 {
     private const string RangeSet = "Range";
     private const string IndexSet = "Index";
@@ -35,6 +35,7 @@ public sealed class InvokeMlpPredictionCommand : MlpCmdlet
 
     protected override void ProcessItem()
     {
+        using var threads = UseThreadCount();
         IReadOnlyList<int> indices = ParameterSetName == IndexSet
             ? Index
             : Enumerable.Range(Math.Min(Skip, Dataset.Count), Math.Max(0, Math.Min(First, Dataset.Count - Skip))).ToArray();

@@ -9,7 +9,7 @@ namespace MlpTools.Commands;
 /// <summary>Trains a model in place (the notebook's recipe by default), writing one record per epoch as it ends.</summary>
 [Cmdlet(VerbsLifecycle.Invoke, "MlpTraining", DefaultParameterSetName = TrainSet)]
 [OutputType(typeof(EpochRecord), typeof(MlpModel))]
-public sealed class InvokeMlpTrainingCommand : MlpCmdlet
+public sealed class InvokeMlpTrainingCommand : TorchCmdlet
 {
     private const string TrainSet = "Train";
     private const string ResumeSet = "Resume";
@@ -108,6 +108,7 @@ public sealed class InvokeMlpTrainingCommand : MlpCmdlet
 
     protected override void ProcessItem()
     {
+        using var threads = UseThreadCount();
         TrainingOptions options;
         TrainingCheckpoint? checkpoint = null;
         if (Resume)

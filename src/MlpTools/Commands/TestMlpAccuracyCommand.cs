@@ -8,7 +8,7 @@ namespace MlpTools.Commands;
 /// <summary>Measures a model's accuracy on a dataset: overall, per class (precision, recall, F1) and as a confusion matrix.</summary>
 [Cmdlet(VerbsDiagnostic.Test, "MlpAccuracy")]
 [OutputType(typeof(AccuracyResult))]
-public sealed class TestMlpAccuracyCommand : MlpCmdlet
+public sealed class TestMlpAccuracyCommand : TorchCmdlet
 {
     [Parameter(Mandatory = true, ValueFromPipeline = true)]
     public MlpModel Model { get; set; } = null!;
@@ -23,6 +23,7 @@ public sealed class TestMlpAccuracyCommand : MlpCmdlet
 
     protected override void ProcessItem()
     {
+        using var threads = UseThreadCount();
         AccuracyResult result = Evaluator.Accuracy(Model, Dataset);
         WriteObject(result);
         if (MinimumAccuracy is double minimum)

@@ -6,6 +6,13 @@ using MlpTools.Core.Data;
 using TorchSharp;
 using static TorchSharp.torch;
 
+if (args.Length > 0 && args[0] == "--sgemm")
+{
+    Console.WriteLine($"sgemm_gflops={SgemmGflops(2048):F1}");
+    Console.WriteLine($"threads={torch.get_num_threads()}");
+    return;
+}
+
 string dataFolder = args.Length > 0 && args[0].Length > 0 ? args[0] : MnistFiles.DefaultDataPath;
 int epochs = args.Length > 1 ? int.Parse(args[1]) : 10;
 const int BatchSize = 256;
@@ -33,6 +40,27 @@ double Accuracy(nn.Module<Tensor, Tensor> model, Tensor images, Tensor labels)
     }
     model.train();
     return (double)correct / images.shape[0];
+}
+
+// The machine's float32 matrix-multiply rate: the compute floor that training throughput is compared with.
+// Best of five after two warm-up runs. Run on its own (argument --sgemm), so it adds nothing to the timed training run.
+double SgemmGflops(int n)
+{
+    using var scope = NewDisposeScope();
+    var a = randn(n, n);
+    var b = randn(n, n);
+    double best = double.MaxValue;
+    for (int run = 0; run < 7; run++)
+    {
+        var timer = Stopwatch.StartNew();
+        using var product = mm(a, b);
+        _ = product[0, 0].item<float>();
+        if (run >= 2)
+        {
+            best = Math.Min(best, timer.Elapsed.TotalSeconds);
+        }
+    }
+    return 2.0 * n * n * n / best / 1e9;
 }
 
 var (trainImages, trainLabels) = Load(MnistSplit.Train);

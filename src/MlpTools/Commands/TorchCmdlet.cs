@@ -1,0 +1,19 @@
+using System.Management.Automation;
+using MlpTools.Core.Native;
+
+namespace MlpTools.Commands;
+
+/// <summary>A cmdlet whose work is libtorch compute (training, accuracy, prediction): it takes -ThreadCount.</summary>
+public abstract class TorchCmdlet : MlpCmdlet
+{
+    /// <summary>
+    /// libtorch's intra-op threads for this command; the previous (process-wide) setting is restored when it ends.
+    /// Omitted: libtorch's default, one thread per core, which was the fastest here (see README, Benchmark).
+    /// </summary>
+    [Parameter]
+    [ValidateRange(1, 256)]
+    public int? ThreadCount { get; set; }
+
+    /// <summary>The thread count for the length of one ProcessItem; dispose it (in a using) to restore the previous one.</summary>
+    protected IDisposable UseThreadCount() => TorchRuntime.UseThreads(ThreadCount);
+}

@@ -1,0 +1,86 @@
+# -ThreadCount on the cmdlets that compute with libtorch: its range, that libtorch's process-wide setting is
+# restored when the command ends (normally, with an error, or stopped by a downstream Select-Object), and that
+# giving the current count changes nothing in the results.
+BeforeDiscovery {
+    $computeCmdlets = @(
+        @{ Name = 'Invoke-MlpTraining'; Type = 'InvokeMlpTrainingCommand' }
+        @{ Name = 'Invoke-MlpPrediction'; Type = 'InvokeMlpPredictionCommand' }
+        @{ Name = 'Test-MlpAccuracy'; Type = 'TestMlpAccuracyCommand' }
+    )
+}
+
+BeforeAll {
+    Import-Module $env:MLPTOOLS_MODULE -ErrorAction Stop
+    . (Join-Path $PSScriptRoot 'TestHelpers.ps1')
+
+    $train = New-SeparableDataset -Folder (Join-Path $TestDrive 'train') -Count 32 -Seed 1
+    $test = New-SeparableDataset -Folder (Join-Path $TestDrive 'test') -Count 10 -Seed 2 -Split Test
+    $model = New-TrainedSeparableModel -Dataset $train
+    # libtorch's current intra-op thread count, read through the engine (the same figure Test-MlpEnvironment reports).
+    $runtime = $model.GetType().Assembly.GetType('MlpTools.Core.Native.TorchRuntime')
+    function Get-TorchThreadCount { $runtime::ThreadCount }
+    $initial = Get-TorchThreadCount
+    # A count different from the current one, so that a missing restore shows.
+    $other = if ($initial -eq 1) { 2 } else { 1 }
+}
+
+Describe '-ThreadCount' {
+    Context '<Name>' -ForEach $computeCmdlets {
+        It 'is an optional Int32 from 1 to 256' {
+            $parameter = (Get-Command $Name).Parameters['ThreadCount']
+            $parameter | Should -Not -BeNullOrEmpty
+            $range = $parameter.Attributes | Where-Object { $_ -is [ValidateRange] }
+            $range.MinRange | Should -Be 1
+            $range.MaxRange | Should -Be 256
+        }
+
+        It 'refuses <_>' -ForEach 0, -1, 257 {
+            $threads = $_
+            $command = @{ Model = $model; Dataset = $test; ThreadCount = $threads; ErrorAction = 'Stop' }
+            { & $Name @command } | Should -Throw -ErrorId "ParameterArgumentValidationError,MlpTools.Commands.$Type"
+            Get-TorchThreadCount | Should -Be $initial
+        }
+    }
+
+    Context 'The process-wide setting' {
+        It 'is the given count while the command runs and the previous one afterwards' {
+            $during = Invoke-MlpPrediction -Model $model -Dataset $test -First 1 -ThreadCount $other | ForEach-Object { Get-TorchThreadCount }
+            $during | Should -Be $other
+            Get-TorchThreadCount | Should -Be $initial
+        }
+
+        It 'is restored after training and after measuring accuracy' {
+            $copy = New-Mlp -InputSize 16 -HiddenSize 8 -OutputSize 2 -Seed 3
+            Invoke-MlpTraining -Model $copy -Dataset $train -Epochs 1 -BatchSize 8 -Seed 1 -ThreadCount $other -ErrorAction Stop | Out-Null
+            Get-TorchThreadCount | Should -Be $initial
+            Test-MlpAccuracy -Model $model -Dataset $test -ThreadCount $other -ErrorAction Stop | Out-Null
+            Get-TorchThreadCount | Should -Be $initial
+        }
+
+        It 'is restored when the command fails' {
+            { Invoke-MlpPrediction -Model $model -Dataset $test -Index 99 -ThreadCount $other -ErrorAction Stop } | Should -Throw -ErrorId 'ImageIndexOutOfRange,MlpTools.Commands.InvokeMlpPredictionCommand'
+            Get-TorchThreadCount | Should -Be $initial
+        }
+
+        It 'is restored when a downstream command stops the pipeline early' {
+            @(Invoke-MlpPrediction -Model $model -Dataset $test -ThreadCount $other | Select-Object -First 1).Count | Should -Be 1
+            Get-TorchThreadCount | Should -Be $initial
+        }
+    }
+
+    Context 'Results' {
+        It 'trains to the same weights as without it, for the same thread count' {
+            $without = New-Mlp -InputSize 16 -HiddenSize 8 -OutputSize 2 -Seed 4
+            $with = New-Mlp -InputSize 16 -HiddenSize 8 -OutputSize 2 -Seed 4
+            $a = Invoke-MlpTraining -Model $without -Dataset $train -Epochs 3 -BatchSize 8 -Seed 1 -ErrorAction Stop
+            $b = Invoke-MlpTraining -Model $with -Dataset $train -Epochs 3 -BatchSize 8 -Seed 1 -ThreadCount $initial -ErrorAction Stop
+            $b.Loss | Should -Be $a.Loss
+            (Invoke-MlpPrediction -Model $with -Dataset $test).Confidence | Should -Be (Invoke-MlpPrediction -Model $without -Dataset $test).Confidence
+        }
+
+        It 'predicts and measures the same as without it, for the same thread count' {
+            (Invoke-MlpPrediction -Model $model -Dataset $test -ThreadCount $initial).Confidence | Should -Be (Invoke-MlpPrediction -Model $model -Dataset $test).Confidence
+            (Test-MlpAccuracy -Model $model -Dataset $test -ThreadCount $initial).Accuracy | Should -Be (Test-MlpAccuracy -Model $model -Dataset $test).Accuracy
+        }
+    }
+}
