@@ -18,7 +18,7 @@ public sealed class TrainedModelFixture : IDisposable
         Assert.Equal(1.0, last.TrainAccuracy);
     }
 
-    public MnistDataset Train { get; }
+    public MlpDataset Train { get; }
     public MlpModel Model { get; }
 
     public void Dispose() => Model.Dispose();

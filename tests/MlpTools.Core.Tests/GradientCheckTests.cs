@@ -15,14 +15,14 @@ public class GradientCheckTests
     private static MlpModel Model(int[] hidden, ActivationSpec? activation = null, long seed = 1, double dropout = 0, int inputs = PixelsPerImage, int outputs = 2) =>
         MlpModel.Create("checked", new MlpArchitecture(inputs, hidden, outputs, activation ?? ActivationSpec.ReLU, Initialization.KaimingNormal, dropout), seed);
 
-    private static IReadOnlyList<GradientCheckResult> Check(MlpModel model, MnistDataset data, double weightDecay = 0,
+    private static IReadOnlyList<GradientCheckResult> Check(MlpModel model, MlpDataset data, double weightDecay = 0,
         GradientCheck.Method method = GradientCheck.Method.Auto, int batchSize = 16, long seed = 0) =>
         GradientCheck.Run(model, data, batchSize, weightDecay, method, seed);
 
-    private static double[] Confidences(MlpModel model, MnistDataset data) =>
+    private static double[] Confidences(MlpModel model, MlpDataset data) =>
         Evaluator.Predict(model, data, Enumerable.Range(0, data.Count).ToArray()).Select(p => p.Confidence).ToArray();
 
-    private static MnistDataset MnistSlice(int count) =>
+    private static MlpDataset MnistSlice(int count) =>
         MnistFiles.Load(MnistFiles.DefaultDataPath, MnistSplit.Test).Subset(Enumerable.Range(0, count).ToArray(), "Test");
 
     [Theory]

@@ -10,7 +10,7 @@ namespace MlpTools.Core.Tests;
 public class ImagingTests
 {
     /// <summary>Three 2x3 images: all black, all white, and a gradient 0, 50, 100 / 150, 200, 250; labels 4, 7, 1.</summary>
-    private static MnistDataset ThreeImages() => InMemory(2, 3,
+    private static MlpDataset ThreeImages() => InMemory(2, 3,
         new byte[] { 0, 0, 0, 0, 0, 0, 255, 255, 255, 255, 255, 255, 0, 50, 100, 150, 200, 250 }, new byte[] { 4, 7, 1 });
 
     private static SKBitmap Decode(PngImage image) => SKBitmap.Decode(image.ToArray());

@@ -15,10 +15,10 @@ public class ModelFilesTests
     private static readonly TrainingOptions Options = new() { Epochs = 3, BatchSize = 10, LearningRate = 0.01, Seed = 3 };
 
     /// <summary>Every prediction with its confidence to the last bit, for "predicts exactly the same" checks.</summary>
-    private static string[] Answers(MlpModel model, MnistDataset data) =>
+    private static string[] Answers(MlpModel model, MlpDataset data) =>
         Evaluator.Predict(model, data, Enumerable.Range(0, data.Count).ToArray()).Select(p => $"{p.Predicted}:{p.Confidence:R}").ToArray();
 
-    private static MlpModel Trained(MnistDataset data, int[]? hidden = null, string name = "trained")
+    private static MlpModel Trained(MlpDataset data, int[]? hidden = null, string name = "trained")
     {
         var model = Model(seed: 5, hidden: hidden ?? new[] { 8, 4 }, name: name);
         Trainer.Train(model, data, Separable(count: 20, noiseSeed: 9, split: "Test"), Options).ToList();

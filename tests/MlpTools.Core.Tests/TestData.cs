@@ -65,7 +65,7 @@ internal static class TestData
     /// A linearly separable two-class set of 4x4 images: class 0 has a bright left half and a dark right half,
     /// class 1 the reverse; labels alternate 0, 1, 0, ...; pixel values vary with <paramref name="noiseSeed"/>.
     /// </summary>
-    public static MnistDataset Separable(int count = 64, int noiseSeed = 0, string name = "separable", string split = "Train")
+    public static MlpDataset Separable(int count = 64, int noiseSeed = 0, string name = "separable", string split = "Train")
     {
         var random = new Random(noiseSeed);
         var pixels = new byte[count * PixelsPerImage];
@@ -82,21 +82,21 @@ internal static class TestData
                 }
             }
         }
-        return new MnistDataset(name, split, pixels, labels, Side, Side, "memory");
+        return new MlpDataset(name, split, pixels, labels, Side, Side, "memory");
     }
 
     /// <summary>The same images as <paramref name="dataset"/> with other labels.</summary>
-    public static MnistDataset WithLabels(MnistDataset dataset, byte[] labels, string? name = null)
+    public static MlpDataset WithLabels(MlpDataset dataset, byte[] labels, string? name = null)
     {
         var pixels = new byte[dataset.Count * dataset.ImageSize];
         for (int i = 0; i < dataset.Count; i++)
         {
             dataset.GetImage(i).CopyTo(pixels.AsSpan(i * dataset.ImageSize));
         }
-        return new MnistDataset(name ?? dataset.Name, dataset.Split, pixels, labels, dataset.ImageHeight, dataset.ImageWidth, dataset.Source);
+        return new MlpDataset(name ?? dataset.Name, dataset.Split, pixels, labels, dataset.ImageHeight, dataset.ImageWidth, dataset.Source);
     }
 
-    public static MnistDataset InMemory(int height, int width, byte[] pixels, byte[] labels, string name = "memory") =>
+    public static MlpDataset InMemory(int height, int width, byte[] pixels, byte[] labels, string name = "memory") =>
         new(name, "Test", pixels, labels, height, width, "memory");
 
     /// <summary>A 16-input model for the 4x4 sets: 16-8-2 unless told otherwise.</summary>

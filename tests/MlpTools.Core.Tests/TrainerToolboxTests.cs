@@ -15,13 +15,13 @@ public class TrainerToolboxTests
     // 32 images in batches of 8: 4 batches an epoch.
     private static readonly TrainingOptions Recipe = new() { Epochs = 4, BatchSize = 8, LearningRate = 0.01, Seed = 3 };
 
-    private static MnistDataset Train32 => Separable(32);
+    private static MlpDataset Train32 => Separable(32);
 
     /// <summary>The training images with every label flipped: its loss can only rise as the model learns the training set.</summary>
-    private static MnistDataset Flipped => WithLabels(Train32, Enumerable.Range(0, 32).Select(i => (byte)(1 - i % 2)).ToArray(), "flipped");
+    private static MlpDataset Flipped => WithLabels(Train32, Enumerable.Range(0, 32).Select(i => (byte)(1 - i % 2)).ToArray(), "flipped");
 
     /// <summary>10 other images, 3 of them (0, 3, 5) mislabelled: their loss first falls, then rises.</summary>
-    private static MnistDataset Mislabelled
+    private static MlpDataset Mislabelled
     {
         get
         {
@@ -34,16 +34,16 @@ public class TrainerToolboxTests
     private static MlpModel Tiny(long seed = 1, double dropout = 0, int[]? hidden = null) =>
         MlpModel.Create("tiny", new MlpArchitecture(PixelsPerImage, hidden ?? new[] { 8 }, 2, ActivationSpec.ReLU, Initialization.KaimingNormal, dropout), seed);
 
-    private static List<EpochRecord> Run(MlpModel model, TrainingOptions options, MnistDataset? validation = null, MnistDataset? data = null) =>
+    private static List<EpochRecord> Run(MlpModel model, TrainingOptions options, MlpDataset? validation = null, MlpDataset? data = null) =>
         Trainer.Train(model, data ?? Train32, validation, options).ToList();
 
     private static double[] Losses(IEnumerable<EpochRecord> records) => records.Select(r => r.Loss).ToArray();
 
-    private static double[] Confidences(MlpModel model, MnistDataset data) =>
+    private static double[] Confidences(MlpModel model, MlpDataset data) =>
         Evaluator.Predict(model, data, Enumerable.Range(0, data.Count).ToArray()).Select(p => p.Confidence).ToArray();
 
     /// <summary>Mean cross-entropy of a 2-class model, from its predictions alone.</summary>
-    private static double MeanCrossEntropy(MlpModel model, MnistDataset data) =>
+    private static double MeanCrossEntropy(MlpModel model, MlpDataset data) =>
         Evaluator.Predict(model, data, Enumerable.Range(0, data.Count).ToArray())
             .Average(p => -Math.Log(p.Correct ? p.Confidence : 1 - p.Confidence));
 
@@ -51,7 +51,7 @@ public class TrainerToolboxTests
     /// Per weight matrix a = ‖g‖², b = g·W, c = ‖W‖² (g = ∂L/∂W over the whole set), read off the gradient check's
     /// GradientNorm = ‖g + λW‖ at λ = 0, Λ, 2Λ, since ‖g + λW‖² = a + 2bλ + cλ². The weights themselves are not public.
     /// </summary>
-    private static (double A, double B, double C)[] NormTerms(MlpModel model, MnistDataset data, double lambda = 100)
+    private static (double A, double B, double C)[] NormTerms(MlpModel model, MlpDataset data, double lambda = 100)
     {
         double[] Squared(double weightDecay) =>
             GradientCheck.Run(model, data, data.Count, weightDecay, GradientCheck.Method.Auto, 0).Select(r => r.GradientNorm * r.GradientNorm).ToArray();
@@ -63,7 +63,7 @@ public class TrainerToolboxTests
         }).ToArray();
     }
 
-    private static double SquaredWeights(MlpModel model, MnistDataset data) => NormTerms(model, data).Sum(t => t.C);
+    private static double SquaredWeights(MlpModel model, MlpDataset data) => NormTerms(model, data).Sum(t => t.C);
 
     private static void AssertRelative(double expected, double actual, double tolerance, string what) =>
         Assert.True(Math.Abs(actual - expected) <= tolerance * Math.Abs(expected), $"{what}: expected {expected}, got {actual}");

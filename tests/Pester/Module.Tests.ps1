@@ -1,6 +1,6 @@
 BeforeDiscovery {
     $cmdlets = @(
-        @{ Name = 'Get-MnistDataset'; OutputType = @('MlpTools.Core.Data.MnistDataset') }
+        @{ Name = 'Get-MnistDataset'; OutputType = @('MlpTools.Core.Data.MlpDataset') }
         @{ Name = 'New-Mlp'; OutputType = @('MlpTools.Core.Modeling.MlpModel') }
         @{ Name = 'Invoke-MlpTraining'; OutputType = @('MlpTools.Core.Training.EpochRecord', 'MlpTools.Core.Modeling.MlpModel') }
         @{ Name = 'Test-MlpAccuracy'; OutputType = @('MlpTools.Core.Training.AccuracyResult') }

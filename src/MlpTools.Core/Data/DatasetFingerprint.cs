@@ -11,9 +11,9 @@ namespace MlpTools.Core.Data;
 public sealed record DatasetFingerprint(string Name, string Split, int Count, int ImageHeight, int ImageWidth, int ClassCount, string Sha256)
 {
     // Datasets are immutable, so each is hashed once; the table lets a dataset and its hash be collected together.
-    private static readonly ConditionalWeakTable<MnistDataset, DatasetFingerprint> Cache = new();
+    private static readonly ConditionalWeakTable<MlpDataset, DatasetFingerprint> Cache = new();
 
-    public static DatasetFingerprint Of(MnistDataset dataset) => Cache.GetValue(dataset, Compute);
+    public static DatasetFingerprint Of(MlpDataset dataset) => Cache.GetValue(dataset, Compute);
 
     /// <summary>True when both describe the same images and labels (names may differ).</summary>
     public bool SameData(DatasetFingerprint? other) =>
@@ -22,7 +22,7 @@ public sealed record DatasetFingerprint(string Name, string Split, int Count, in
 
     public override string ToString() => $"{Name} {Split} ({Count} images of {ImageHeight}x{ImageWidth}, sha256 {Sha256[..Math.Min(12, Sha256.Length)]}…)";
 
-    private static DatasetFingerprint Compute(MnistDataset dataset)
+    private static DatasetFingerprint Compute(MlpDataset dataset)
     {
         using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
         Span<byte> header = stackalloc byte[12];

@@ -33,7 +33,7 @@ public static class MnistFiles
     };
 
     /// <summary>Reads one split from a folder: the folder itself, or a torchvision-style MNIST/raw below it.</summary>
-    public static MnistDataset Load(string folder, MnistSplit split, string name = "MNIST")
+    public static MlpDataset Load(string folder, MnistSplit split, string name = "MNIST")
     {
         var (imagesStem, labelsStem) = FileStems(split);
         string imagesPath = Find(folder, imagesStem);
@@ -41,7 +41,7 @@ public static class MnistFiles
         return Load(imagesPath, labelsPath, name, split.ToString());
     }
 
-    public static MnistDataset Load(string imagesPath, string labelsPath, string name, string split)
+    public static MlpDataset Load(string imagesPath, string labelsPath, string name, string split)
     {
         var images = IdxReader.Read(imagesPath, expectedDimensionCount: 3);
         var labels = IdxReader.Read(labelsPath, expectedDimensionCount: 1);
@@ -51,7 +51,7 @@ public static class MnistFiles
                 $"'{imagesPath}' holds {images.Dimensions[0]} images but '{labelsPath}' holds {labels.Dimensions[0]} labels. " +
                 "The images and labels files must come from the same set.", imagesPath);
         }
-        return new MnistDataset(name, split, images.Data, labels.Data, images.Dimensions[1], images.Dimensions[2],
+        return new MlpDataset(name, split, images.Data, labels.Data, images.Dimensions[1], images.Dimensions[2],
             Path.GetDirectoryName(Path.GetFullPath(imagesPath)) ?? imagesPath);
     }
 

@@ -36,7 +36,7 @@ public static class DigitGrid
     }
 
     /// <summary>Checks every tile against <paramref name="dataset"/> before anything is drawn.</summary>
-    public static void Validate(MnistDataset dataset, IReadOnlyList<DigitTile> tiles)
+    public static void Validate(MlpDataset dataset, IReadOnlyList<DigitTile> tiles)
     {
         if (tiles.Count == 0)
         {
@@ -60,7 +60,7 @@ public static class DigitGrid
         }
     }
 
-    public static PngImage Render(MnistDataset dataset, IReadOnlyList<DigitTile> tiles, int columns = 5, int scale = 4)
+    public static PngImage Render(MlpDataset dataset, IReadOnlyList<DigitTile> tiles, int columns = 5, int scale = 4)
     {
         if (columns < 1 || scale < 1)
         {

@@ -26,7 +26,7 @@ public static class DigitText
     }
 
     /// <summary>The title line, then one line per pixel row, joined with '\n'; no trailing newline.</summary>
-    public static string Render(MnistDataset dataset, DigitTile tile)
+    public static string Render(MlpDataset dataset, DigitTile tile)
     {
         DigitGrid.Validate(dataset, new[] { tile });
         ReadOnlySpan<byte> pixels = dataset.GetImage(tile.Index);

@@ -111,7 +111,7 @@ public sealed class MlpModel : IDisposable
     internal Tensor Forward(Tensor input) => _network.forward(input);
 
     /// <summary>Checks that a dataset's images and labels fit this model; the error says how to fix a mismatch.</summary>
-    public void EnsureFits(MnistDataset dataset)
+    public void EnsureFits(MlpDataset dataset)
     {
         EnsureInputFits(dataset);
         if (dataset.ClassCount > OutputSize)
@@ -123,7 +123,7 @@ public sealed class MlpModel : IDisposable
     }
 
     /// <summary>Checks that a dataset's images have as many pixels as the model has inputs.</summary>
-    public void EnsureInputFits(MnistDataset dataset)
+    public void EnsureInputFits(MlpDataset dataset)
     {
         if (dataset.ImageSize != InputSize)
         {

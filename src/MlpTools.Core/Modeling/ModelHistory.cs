@@ -29,7 +29,7 @@ public sealed class ModelHistory
     /// The trainer's one call, after each epoch: adds the record to the current run, or starts a new run when the
     /// recipe, the data or the run's epoch target changed, or the epochs are not consecutive.
     /// </summary>
-    internal void Record(EpochRecord record, TrainingOptions options, MnistDataset train, MnistDataset? validation)
+    internal void Record(EpochRecord record, TrainingOptions options, MlpDataset train, MlpDataset? validation)
     {
         var trainData = DatasetFingerprint.Of(train);
         var validationData = validation is null ? null : DatasetFingerprint.Of(validation);

@@ -41,7 +41,7 @@ public sealed class TrainingCheckpoint
     /// checkpoint to pass to <see cref="Trainer.Train"/>, which restores the optimiser and random-number state and goes
     /// on writing to the same file. The datasets must be the ones the run started with.
     /// </summary>
-    public static ResumedTraining Resume(string path, MnistDataset train, MnistDataset? validation)
+    public static ResumedTraining Resume(string path, MlpDataset train, MlpDataset? validation)
     {
         string fullPath = System.IO.Path.GetFullPath(path);
         if (!File.Exists(fullPath))
@@ -183,7 +183,7 @@ public sealed class TrainingCheckpoint
         return options;
     }
 
-    private static void RequireSameData(string role, DatasetFingerprint? recorded, MnistDataset? given, string path)
+    private static void RequireSameData(string role, DatasetFingerprint? recorded, MlpDataset? given, string path)
     {
         var fingerprint = given is null ? null : DatasetFingerprint.Of(given);
         bool same = recorded is null ? fingerprint is null : recorded.SameData(fingerprint);

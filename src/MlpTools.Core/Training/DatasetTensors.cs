@@ -12,7 +12,7 @@ internal sealed class DatasetTensors : IDisposable
     private readonly Tensor _images;
     private readonly Tensor _labels;
 
-    public DatasetTensors(MnistDataset dataset)
+    public DatasetTensors(MlpDataset dataset)
     {
         Count = dataset.Count;
         ClassCount = dataset.ClassCount;

@@ -11,7 +11,7 @@ public static class Evaluator
     // Large batches amortise per-call overhead; 1000 images of 784 floats is ~3 MB.
     private const int EvaluationBatchSize = 1000;
 
-    public static AccuracyResult Accuracy(MlpModel model, MnistDataset dataset)
+    public static AccuracyResult Accuracy(MlpModel model, MlpDataset dataset)
     {
         model.EnsureFits(dataset);
         TorchRuntime.EnsureAvailable();
@@ -57,7 +57,7 @@ public static class Evaluator
     }
 
     /// <summary>Predictions for the images at <paramref name="indices"/>, computed a batch at a time and yielded as they are ready.</summary>
-    public static IEnumerable<Prediction> Predict(MlpModel model, MnistDataset dataset, IReadOnlyList<int> indices, CancellationToken cancel = default)
+    public static IEnumerable<Prediction> Predict(MlpModel model, MlpDataset dataset, IReadOnlyList<int> indices, CancellationToken cancel = default)
     {
         model.EnsureInputFits(dataset);
         foreach (int index in indices)
@@ -72,7 +72,7 @@ public static class Evaluator
         return PredictBatches(model, dataset, indices, cancel);
     }
 
-    private static IEnumerable<Prediction> PredictBatches(MlpModel model, MnistDataset dataset, IReadOnlyList<int> indices, CancellationToken cancel)
+    private static IEnumerable<Prediction> PredictBatches(MlpModel model, MlpDataset dataset, IReadOnlyList<int> indices, CancellationToken cancel)
     {
         using var lease = model.Acquire("prediction");
         using var data = new DatasetTensors(dataset);

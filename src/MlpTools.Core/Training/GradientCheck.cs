@@ -29,7 +29,7 @@ public static class GradientCheck
         FiniteDifferences,
     }
 
-    public static IReadOnlyList<GradientCheckResult> Run(MlpModel model, MnistDataset dataset, int batchSize, double weightDecay, Method method, long seed)
+    public static IReadOnlyList<GradientCheckResult> Run(MlpModel model, MlpDataset dataset, int batchSize, double weightDecay, Method method, long seed)
     {
         model.EnsureFits(dataset);
         if (dataset.Count == 0)

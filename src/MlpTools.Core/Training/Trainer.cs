@@ -19,7 +19,7 @@ public static class Trainer
     /// between batches; the model then holds the weights of the last completed batch. With a <paramref name="checkpoint"/>,
     /// a checkpoint file is written after every epoch, and a run resumed from one goes on where it stopped.
     /// </summary>
-    public static IEnumerable<EpochRecord> Train(MlpModel model, MnistDataset train, MnistDataset? validation, TrainingOptions options,
+    public static IEnumerable<EpochRecord> Train(MlpModel model, MlpDataset train, MlpDataset? validation, TrainingOptions options,
         IProgress<TrainingProgress>? progress = null, CancellationToken cancel = default, TrainingCheckpoint? checkpoint = null)
     {
         options.Validate();
@@ -58,7 +58,7 @@ public static class Trainer
     }
 
     /// <summary>Splits off a seeded random <paramref name="fraction"/> of <paramref name="dataset"/> for validation.</summary>
-    private static (MnistDataset Train, MnistDataset Validation) HoldOut(MnistDataset dataset, double fraction, long seed)
+    private static (MlpDataset Train, MlpDataset Validation) HoldOut(MlpDataset dataset, double fraction, long seed)
     {
         int held = (int)Math.Round(dataset.Count * fraction);
         if (held == 0 || held == dataset.Count)
@@ -71,7 +71,7 @@ public static class Trainer
         return (dataset.Subset(order[held..], dataset.Split), dataset.Subset(order[..held], "Validation"));
     }
 
-    private static IEnumerable<EpochRecord> TrainEpochs(MlpModel model, MnistDataset train, MnistDataset? validation, TrainingOptions options,
+    private static IEnumerable<EpochRecord> TrainEpochs(MlpModel model, MlpDataset train, MlpDataset? validation, TrainingOptions options,
         IProgress<TrainingProgress>? progress, CancellationToken cancel, TrainingCheckpoint? checkpoint)
     {
         using var lease = model.Acquire("training");

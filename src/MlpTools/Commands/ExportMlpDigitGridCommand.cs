@@ -19,7 +19,7 @@ public sealed class ExportMlpDigitGridCommand : ImageExportCmdlet
 
     /// <summary>The dataset the images come from: the one the predictions were made on.</summary>
     [Parameter(Mandatory = true)]
-    public MnistDataset Dataset { get; set; } = null!;
+    public MlpDataset Dataset { get; set; } = null!;
 
     /// <summary>Draw these images of the dataset, titled with their labels only.</summary>
     [Parameter(Mandatory = true, ParameterSetName = IndexSet)]

@@ -5,7 +5,7 @@ namespace MlpTools.Commands;
 
 /// <summary>Reads MNIST (or any dataset in MNIST's IDX layout) into memory, downloading it first on request.</summary>
 [Cmdlet(VerbsCommon.Get, "MnistDataset", DefaultParameterSetName = FolderSet, SupportsShouldProcess = true)]
-[OutputType(typeof(MnistDataset))]
+[OutputType(typeof(MlpDataset))]
 public sealed class GetMnistDatasetCommand : MlpCmdlet
 {
     private const string FolderSet = "Folder";

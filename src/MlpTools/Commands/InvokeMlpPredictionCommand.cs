@@ -17,7 +17,7 @@ public sealed class InvokeMlpPredictionCommand : TorchCmdlet
     public MlpModel Model { get; set; } = null!;
 
     [Parameter(Mandatory = true, ValueFromPipeline = true, Position = 0)]
-    public MnistDataset Dataset { get; set; } = null!;
+    public MlpDataset Dataset { get; set; } = null!;
 
     /// <summary>Predict only the first N images (after -Skip).</summary>
     [Parameter(ParameterSetName = RangeSet)]

@@ -18,11 +18,11 @@ public sealed class InvokeMlpTrainingCommand : TorchCmdlet
     public MlpModel Model { get; set; } = null!;
 
     [Parameter(Mandatory = true, ValueFromPipeline = true, Position = 0)]
-    public MnistDataset Dataset { get; set; } = null!;
+    public MlpDataset Dataset { get; set; } = null!;
 
     /// <summary>Data to measure accuracy on after each epoch (the notebook uses the test set).</summary>
     [Parameter]
-    public MnistDataset? ValidationDataset { get; set; }
+    public MlpDataset? ValidationDataset { get; set; }
 
     [Parameter(ParameterSetName = TrainSet)]
     [ValidateRange(1, 100_000)]

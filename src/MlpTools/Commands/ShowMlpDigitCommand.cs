@@ -18,7 +18,7 @@ public sealed class ShowMlpDigitCommand : MlpCmdlet
 
     /// <summary>The dataset the images come from.</summary>
     [Parameter(Mandatory = true, Position = 0)]
-    public MnistDataset Dataset { get; set; } = null!;
+    public MlpDataset Dataset { get; set; } = null!;
 
     /// <summary>Show these images of the dataset, titled with their labels.</summary>
     [Parameter(Mandatory = true, ParameterSetName = IndexSet)]

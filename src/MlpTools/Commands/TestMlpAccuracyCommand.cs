@@ -14,7 +14,7 @@ public sealed class TestMlpAccuracyCommand : TorchCmdlet
     public MlpModel Model { get; set; } = null!;
 
     [Parameter(Mandatory = true, ValueFromPipeline = true, Position = 0)]
-    public MnistDataset Dataset { get; set; } = null!;
+    public MlpDataset Dataset { get; set; } = null!;
 
     /// <summary>Also fail with AccuracyBelowMinimum when the accuracy is below this fraction: a one-line check for tests and scheduled tasks.</summary>
     [Parameter]

@@ -14,7 +14,7 @@ public sealed class TestMlpGradientCommand : MlpCmdlet
     public MlpModel Model { get; set; } = null!;
 
     [Parameter(Mandatory = true, ValueFromPipeline = true, Position = 0)]
-    public MnistDataset Dataset { get; set; } = null!;
+    public MlpDataset Dataset { get; set; } = null!;
 
     /// <summary>How many images (the first ones of the dataset) the gradients are taken over.</summary>
     [Parameter]

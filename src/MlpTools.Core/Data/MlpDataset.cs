@@ -11,12 +11,12 @@ public enum MnistSplit
 /// to [0,1] one batch at a time when a model reads them, as the notebook's ToTensor does.
 /// Holds only managed memory, so nothing to dispose.
 /// </summary>
-public sealed class MnistDataset
+public sealed class MlpDataset
 {
     private readonly byte[] _pixels;
     private readonly byte[] _labels;
 
-    public MnistDataset(string name, string split, byte[] pixels, byte[] labels, int imageHeight, int imageWidth, string source)
+    public MlpDataset(string name, string split, byte[] pixels, byte[] labels, int imageHeight, int imageWidth, string source)
     {
         long imageSize = (long)imageHeight * imageWidth;
         if (imageSize == 0 || imageSize > int.MaxValue)
@@ -57,7 +57,7 @@ public sealed class MnistDataset
     public ReadOnlySpan<byte> GetImage(int index) => _pixels.AsSpan(index * ImageSize, ImageSize);
 
     /// <summary>A new dataset of the images at <paramref name="indices"/>, in that order.</summary>
-    public MnistDataset Subset(IReadOnlyList<int> indices, string split)
+    public MlpDataset Subset(IReadOnlyList<int> indices, string split)
     {
         var pixels = new byte[(long)indices.Count * ImageSize];
         var labels = new byte[indices.Count];
@@ -66,7 +66,7 @@ public sealed class MnistDataset
             GetImage(indices[i]).CopyTo(pixels.AsSpan(i * ImageSize, ImageSize));
             labels[i] = _labels[indices[i]];
         }
-        return new MnistDataset(Name, split, pixels, labels, ImageHeight, ImageWidth, Source);
+        return new MlpDataset(Name, split, pixels, labels, ImageHeight, ImageWidth, Source);
     }
 
     internal byte[] Pixels => _pixels;
