@@ -23,6 +23,9 @@
         'Export-MlpConfusionMatrix'
         'Show-MlpDigit'
         'Test-MlpEnvironment'
+        'ConvertTo-MlpDataset'
+        'Import-MlpDataset'
+        'Split-MlpDataset'
     )
     FormatsToProcess     = @('MlpTools.Format.ps1xml')
     FunctionsToExport    = @()

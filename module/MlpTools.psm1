@@ -5,3 +5,12 @@ $cmdletAssembly = [System.Reflection.Assembly]::LoadFrom((Join-Path $PSScriptRoo
 # (named after the assembly), which the removal of the old MlpTools then took away. Removing it first avoids that.
 Get-Module -All | Where-Object Name -Like 'dynamic_code_module_MlpTools,*' | Remove-Module -Force
 Import-Module -Assembly $cmdletAssembly
+
+# [MlpDataset], [MlpModel], [Prediction], ...: the engine's types by their short names (see TypeAccelerators.cs).
+$typeAccelerators = [psobject].Assembly.GetType('System.Management.Automation.TypeAccelerators')
+foreach ($accelerator in [MlpTools.TypeAccelerators]::All.GetEnumerator()) {
+    $typeAccelerators::Add($accelerator.Key, $accelerator.Value)
+}
+$ExecutionContext.SessionState.Module.OnRemove = {
+    foreach ($name in [MlpTools.TypeAccelerators]::All.Keys) { $null = $typeAccelerators::Remove($name) }
+}.GetNewClosure()

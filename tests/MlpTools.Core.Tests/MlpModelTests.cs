@@ -146,44 +146,41 @@ public class MlpModelTests
     }
 
     [Fact]
-    public void EnsureFitsAcceptsADatasetOfTheRightShape()
+    public void BindAcceptsADatasetOfTheRightShape()
     {
         using var model = Model(outputs: 2);
-        model.EnsureFits(Separable(count: 4));
-        model.EnsureInputFits(Separable(count: 4));
+        model.Bind(Separable(count: 4));
     }
 
     [Fact]
-    public void EnsureFitsRefusesImagesOfTheWrongSize()
+    public void BindRefusesImagesOfTheWrongSize()
     {
         using var model = Model();
         var wide = InMemory(3, 5, new byte[2 * 15], new byte[] { 0, 1 }, "wide");
 
-        var error = Fails("ModelInputSizeMismatch", () => model.EnsureFits(wide));
+        var error = Fails("ModelInputSizeMismatch", () => model.Bind(wide));
         Assert.Contains("takes 16 inputs", error.Message);
         Assert.Contains("3x5 = 15 pixels", error.Message);
         Assert.Contains("-InputSize 15", error.Message);
-        Fails("ModelInputSizeMismatch", () => model.EnsureInputFits(wide));
     }
 
     [Fact]
-    public void EnsureFitsRefusesMoreClassesThanOutputs()
+    public void BindRefusesMoreClassesThanOutputs()
     {
         using var model = Model(outputs: 2);
         var threeClasses = InMemory(4, 4, new byte[3 * 16], new byte[] { 0, 1, 2 }, "three");
 
-        var error = Fails("ModelOutputSizeMismatch", () => model.EnsureFits(threeClasses));
+        var error = Fails("ModelOutputSizeMismatch", () => model.Bind(threeClasses));
         Assert.Contains("has 2 outputs", error.Message);
         Assert.Contains("labels up to 2", error.Message);
         Assert.Contains("-OutputSize 3", error.Message);
-        model.EnsureInputFits(threeClasses); // only the input side is checked here
-    }
+            }
 
     [Fact]
     public void MoreOutputsThanClassesFit()
     {
         using var model = Model(outputs: 10);
-        model.EnsureFits(Separable(count: 4));
+        model.Bind(Separable(count: 4));
     }
 
     [Fact]

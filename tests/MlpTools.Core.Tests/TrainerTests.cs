@@ -46,7 +46,7 @@ public class TrainerTests
             Assert.Null(r.ValidationAccuracy);
             Assert.True(r.Seconds >= 0);
             Assert.True(double.IsFinite(r.Loss) && r.Loss > 0);
-            Assert.InRange(r.TrainAccuracy, 0, 1);
+            Assert.InRange(r.TrainAccuracy!.Value, 0, 1);
         });
     }
 

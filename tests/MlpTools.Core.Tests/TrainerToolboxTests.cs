@@ -319,7 +319,7 @@ public class TrainerToolboxTests
         Assert.All(records, r =>
         {
             Assert.NotNull(r.ValidationLoss);
-            double heldOutCorrect = r.ValidationAccuracy!.Value * 8, trainCorrect = r.TrainAccuracy * 24;
+            double heldOutCorrect = r.ValidationAccuracy!.Value * 8, trainCorrect = r.TrainAccuracy!.Value * 24;
             Assert.Equal(Math.Round(heldOutCorrect), heldOutCorrect, 9);
             Assert.Equal(Math.Round(trainCorrect), trainCorrect, 9);
         });

@@ -38,12 +38,12 @@ Describe 'Format views' {
             ('Mlp  784-256-10 ReLU       {0,10}             0' -f (203530).ToString('N0')))
     }
 
-    It 'datasets: name, split, count, image size, classes and source' {
+    It 'datasets: name, split, count, image size or feature count, classes or targets, and source' {
         $train, $test | Get-FormattedLine -Table | Should -BeExactly @(
-            'Name      Split Count ImageSize Classes Source'
-            '----      ----- ----- --------- ------- ------'
-            "Separable Train    32       4x4       2 $trainFolder"
-            "Separable Test     10       4x4       2 $testFolder")
+            'Name      Split Count Features   Answers Source'
+            '----      ----- ----- --------   ------- ------'
+            "Separable Train    32      4x4 2 classes $trainFolder"
+            "Separable Test     10      4x4 2 classes $testFolder")
     }
 
     It 'epoch records read like the notebook''s epoch line: Epoch, Loss, TrainAccuracy, ValidationAccuracy, Seconds' {

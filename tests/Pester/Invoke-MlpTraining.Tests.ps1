@@ -243,7 +243,7 @@ Describe 'Invoke-MlpTraining' {
             $records | Export-Csv -LiteralPath $csv
             $rows = @(Import-Csv -LiteralPath $csv)
             $rows.Count | Should -Be 2
-            $rows[0].PSObject.Properties.Name | Should -Be 'ModelName', 'Epoch', 'Epochs', 'Loss', 'TrainAccuracy', 'ValidationLoss', 'ValidationAccuracy', 'Seconds', 'BatchSize', 'LearningRate', 'Optimizer', 'WeightDecay', 'WeightPenalty', 'Seed', 'BestEpoch', 'StopReason', 'GradientNorms'
+            $rows[0].PSObject.Properties.Name | Should -Be 'ModelName', 'Epoch', 'Epochs', 'Loss', 'TrainAccuracy', 'ValidationLoss', 'ValidationAccuracy', 'Seconds', 'BatchSize', 'LearningRate', 'Optimizer', 'WeightDecay', 'WeightPenalty', 'Seed', 'BestEpoch', 'StopReason', 'GradientNorms', 'TrainRmse', 'ValidationRmse', 'ValidationMae', 'ValidationR2'
             foreach ($i in 0, 1) {
                 [double]$rows[$i].Loss | Should -Be $records[$i].Loss
                 [double]$rows[$i].TrainAccuracy | Should -Be $records[$i].TrainAccuracy

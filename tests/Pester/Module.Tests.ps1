@@ -3,8 +3,8 @@ BeforeDiscovery {
         @{ Name = 'Get-MnistDataset'; OutputType = @('MlpTools.Core.Data.MlpDataset') }
         @{ Name = 'New-Mlp'; OutputType = @('MlpTools.Core.Modeling.MlpModel') }
         @{ Name = 'Invoke-MlpTraining'; OutputType = @('MlpTools.Core.Training.EpochRecord', 'MlpTools.Core.Modeling.MlpModel') }
-        @{ Name = 'Test-MlpAccuracy'; OutputType = @('MlpTools.Core.Training.AccuracyResult') }
-        @{ Name = 'Invoke-MlpPrediction'; OutputType = @('MlpTools.Core.Training.Prediction') }
+        @{ Name = 'Test-MlpAccuracy'; OutputType = @('MlpTools.Core.Training.AccuracyResult', 'MlpTools.Core.Training.RegressionResult') }
+        @{ Name = 'Invoke-MlpPrediction'; OutputType = @('MlpTools.Core.Training.Prediction', 'System.Management.Automation.PSObject') }
         @{ Name = 'Export-Mlp'; OutputType = @('System.IO.FileInfo') }
         @{ Name = 'Import-Mlp'; OutputType = @('MlpTools.Core.Modeling.MlpModel') }
         @{ Name = 'Invoke-MlpActivation'; OutputType = @('MlpTools.Commands.ActivationPoint') }
@@ -14,6 +14,9 @@ BeforeDiscovery {
         @{ Name = 'Export-MlpConfusionMatrix'; OutputType = @('System.IO.FileInfo') }
         @{ Name = 'Show-MlpDigit'; OutputType = @('System.String') }
         @{ Name = 'Test-MlpEnvironment'; OutputType = @('MlpTools.Core.Native.EnvironmentReport') }
+        @{ Name = 'ConvertTo-MlpDataset'; OutputType = @('MlpTools.Core.Data.MlpDataset') }
+        @{ Name = 'Import-MlpDataset'; OutputType = @('MlpTools.Core.Data.MlpDataset') }
+        @{ Name = 'Split-MlpDataset'; OutputType = @('MlpTools.Core.Data.MlpDataset') }
     )
 }
 
@@ -21,17 +24,18 @@ BeforeAll {
     Import-Module $env:MLPTOOLS_MODULE -ErrorAction Stop
     . (Join-Path $PSScriptRoot 'TestHelpers.ps1')
 
-    $expectedCmdlets = 'Export-Mlp', 'Export-MlpConfusionMatrix', 'Export-MlpDigitGrid', 'Export-MlpTrainingCurve', 'Get-MnistDataset', 'Import-Mlp',
-        'Invoke-MlpActivation', 'Invoke-MlpPrediction', 'Invoke-MlpTraining', 'New-Mlp', 'Show-MlpDigit', 'Test-MlpAccuracy', 'Test-MlpEnvironment', 'Test-MlpGradient'
+    $expectedCmdlets = 'ConvertTo-MlpDataset', 'Export-Mlp', 'Export-MlpConfusionMatrix', 'Export-MlpDigitGrid', 'Export-MlpTrainingCurve', 'Get-MnistDataset', 'Import-Mlp',
+        'Import-MlpDataset', 'Invoke-MlpActivation', 'Invoke-MlpPrediction', 'Invoke-MlpTraining', 'New-Mlp', 'Show-MlpDigit', 'Split-MlpDataset', 'Test-MlpAccuracy',
+        'Test-MlpEnvironment', 'Test-MlpGradient'
     $manifest = Import-PowerShellDataFile -LiteralPath $env:MLPTOOLS_MODULE
 }
 
 Describe 'The MlpTools module' {
     Context 'Commands' {
-        It 'exports exactly the fourteen cmdlets' {
+        It 'exports exactly the seventeen cmdlets' {
             $commands = @(Get-Command -Module MlpTools)
             $commands.Name | Sort-Object | Should -BeExactly $expectedCmdlets
-            $commands.CommandType | Should -Be (@('Cmdlet') * 14)
+            $commands.CommandType | Should -Be (@('Cmdlet') * 17)
         }
 
         It '<Name> is a compiled cmdlet from MlpTools.Commands' -ForEach $cmdlets {
@@ -56,7 +60,7 @@ Describe 'The MlpTools module' {
             (Get-Module MlpTools).PowerShellVersion | Should -Be ([version]'7.4')
         }
 
-        It 'lists the fourteen cmdlets and its format views, and exports nothing else' {
+        It 'lists the seventeen cmdlets and its format views, and exports nothing else' {
             $manifest.FormatsToProcess | Should -BeExactly 'MlpTools.Format.ps1xml'
             (Get-Module MlpTools).ExportedFormatFiles | Should -Be (Join-Path (Split-Path $env:MLPTOOLS_MODULE) 'MlpTools.Format.ps1xml')
             $manifest.CmdletsToExport | Sort-Object | Should -BeExactly $expectedCmdlets

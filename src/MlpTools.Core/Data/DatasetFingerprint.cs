@@ -1,5 +1,7 @@
 using System.Buffers.Binary;
 using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using System.Text;
 using System.Security.Cryptography;
 
 namespace MlpTools.Core.Data;
@@ -25,14 +27,47 @@ public sealed record DatasetFingerprint(string Name, string Split, int Count, in
     private static DatasetFingerprint Compute(MlpDataset dataset)
     {
         using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+        // Tables are fingerprinted as one row of FeatureCount "pixels"; image datasets hash exactly as MlpTools 0.1 did,
+        // so checkpoints and histories written before tables existed still match their data.
+        int height = dataset.IsImage ? dataset.ImageHeight : 1;
+        int width = dataset.IsImage ? dataset.ImageWidth : dataset.FeatureCount;
         Span<byte> header = stackalloc byte[12];
         BinaryPrimitives.WriteInt32LittleEndian(header, dataset.Count);
-        BinaryPrimitives.WriteInt32LittleEndian(header[4..], dataset.ImageHeight);
-        BinaryPrimitives.WriteInt32LittleEndian(header[8..], dataset.ImageWidth);
+        BinaryPrimitives.WriteInt32LittleEndian(header[4..], height);
+        BinaryPrimitives.WriteInt32LittleEndian(header[8..], width);
         hash.AppendData(header);
-        hash.AppendData(dataset.Pixels);
-        hash.AppendData(dataset.Labels);
-        return new DatasetFingerprint(dataset.Name, dataset.Split, dataset.Count, dataset.ImageHeight, dataset.ImageWidth, dataset.ClassCount,
+        if (dataset.Pixels is { } pixels)
+        {
+            hash.AppendData(pixels);
+        }
+        else
+        {
+            hash.AppendData(MemoryMarshal.AsBytes(dataset.Features.AsSpan()));
+            foreach (string name in dataset.FeatureNames)
+            {
+                hash.AppendData(Encoding.UTF8.GetBytes(name + "\n"));
+            }
+        }
+        if (dataset.Labels is { } labels)
+        {
+            if (dataset.IsImage && dataset.ClassCount <= 256)
+            {
+                hash.AppendData(labels.Select(l => (byte)l).ToArray());
+            }
+            else
+            {
+                hash.AppendData(MemoryMarshal.AsBytes(labels.AsSpan()));
+                foreach (string name in dataset.ClassNames)
+                {
+                    hash.AppendData(Encoding.UTF8.GetBytes(name + "\n"));
+                }
+            }
+        }
+        if (dataset.Targets is { } targets)
+        {
+            hash.AppendData(MemoryMarshal.AsBytes(targets.AsSpan()));
+        }
+        return new DatasetFingerprint(dataset.Name, dataset.Split, dataset.Count, height, width, dataset.ClassCount,
             Convert.ToHexString(hash.GetHashAndReset()).ToLowerInvariant());
     }
 }

@@ -7,11 +7,17 @@ namespace MlpTools.Core.Imaging;
 /// What a training curve needs of one epoch. Taken by name from epoch records (or rows of their CSV export),
 /// so records that gain fields still draw. <see cref="Series"/> tells runs apart, e.g. the model's name.
 /// </summary>
-public sealed record EpochPoint(string Series, int Epoch, double Loss, double TrainAccuracy, double? ValidationAccuracy);
+public sealed record EpochPoint(string Series, int Epoch, double Loss, double? TrainAccuracy, double? ValidationAccuracy)
+{
+    public double? ValidationLoss { get; init; }
+    /// <summary>Regression: root mean squared error on the training and validation sets.</summary>
+    public double? TrainRmse { get; init; }
+    public double? ValidationRmse { get; init; }
+}
 
 /// <summary>
-/// Training curves as the lecture reads them: the loss per epoch on the left, training and validation accuracy per
-/// epoch on the right, one colour per run. Drawn with ScottPlot.
+/// Training curves as the lecture reads them: training and validation loss per epoch on the left, training and
+/// validation accuracy (RMSE for regression) per epoch on the right, one colour per run. Drawn with ScottPlot.
 /// </summary>
 public static class TrainingCurves
 {
@@ -31,28 +37,24 @@ public static class TrainingCurves
             top = DrawTitle(surface.Canvas, title, width);
         }
 
-        using (var loss = NewPlot("Loss per epoch", "Cross-entropy loss"))
-        using (var accuracy = NewPlot("Accuracy per epoch", "Accuracy"))
+        bool regression = points.All(p => p.TrainAccuracy is null);
+        using (var loss = NewPlot("Loss per epoch", regression ? "Mean squared error (standardised)" : "Cross-entropy loss"))
+        using (var measure = NewPlot(regression ? "RMSE per epoch" : "Accuracy per epoch", regression ? "RMSE" : "Accuracy"))
         {
             for (int r = 0; r < runs.Length; r++)
             {
                 var (name, run) = runs[r];
                 Color color = Palette[r % Palette.Length];
-                double[] epochs = run.Select(p => (double)p.Epoch).ToArray();
-                AddLine(loss, epochs, run.Select(p => p.Loss).ToArray(), color, LinePattern.Solid, named ? name : "Loss");
-                AddLine(accuracy, epochs, run.Select(p => p.TrainAccuracy).ToArray(), color, LinePattern.Solid, named ? $"{name} train" : "Train");
-                var validated = run.Where(p => p.ValidationAccuracy is double v && !double.IsNaN(v)).ToArray();
-                if (validated.Length > 0)
-                {
-                    AddLine(accuracy, validated.Select(p => (double)p.Epoch).ToArray(), validated.Select(p => p.ValidationAccuracy!.Value).ToArray(),
-                        color, LinePattern.Dashed, named ? $"{name} validation" : "Validation");
-                }
+                AddSeries(loss, run, p => p.Loss, color, LinePattern.Solid, named ? name : "Train");
+                AddSeries(loss, run, p => p.ValidationLoss, color, LinePattern.Dashed, named ? $"{name} validation" : "Validation");
+                AddSeries(measure, run, p => regression ? p.TrainRmse : p.TrainAccuracy, color, LinePattern.Solid, named ? $"{name} train" : "Train");
+                AddSeries(measure, run, p => regression ? p.ValidationRmse : p.ValidationAccuracy, color, LinePattern.Dashed, named ? $"{name} validation" : "Validation");
             }
             loss.ShowLegend(Alignment.UpperRight);
-            accuracy.ShowLegend(Alignment.LowerRight);
+            measure.ShowLegend(regression ? Alignment.UpperRight : Alignment.LowerRight);
             int half = width / 2;
             Charts.RenderPanel(surface.Canvas, loss, 0, (int)top, half, height - (int)top);
-            Charts.RenderPanel(surface.Canvas, accuracy, half, (int)top, width - half, height - (int)top);
+            Charts.RenderPanel(surface.Canvas, measure, half, (int)top, width - half, height - (int)top);
         }
         return PngImage.From(surface, width, height);
     }
@@ -74,6 +76,16 @@ public static class TrainingCurves
         // Epochs are whole numbers: no tick at 1.5.
         plot.Axes.Bottom.TickGenerator = new ScottPlot.TickGenerators.NumericAutomatic { IntegerTicksOnly = true };
         return plot;
+    }
+
+    /// <summary>One line of the epochs that have a finite value for <paramref name="value"/>; none when no epoch has.</summary>
+    private static void AddSeries(Plot plot, EpochPoint[] run, Func<EpochPoint, double?> value, Color color, LinePattern pattern, string legend)
+    {
+        var present = run.Where(p => value(p) is double v && double.IsFinite(v)).ToArray();
+        if (present.Length > 0)
+        {
+            AddLine(plot, present.Select(p => (double)p.Epoch).ToArray(), present.Select(p => value(p)!.Value).ToArray(), color, pattern, legend);
+        }
     }
 
     private static void AddLine(Plot plot, double[] xs, double[] ys, Color color, LinePattern pattern, string legend)

@@ -18,9 +18,10 @@ public sealed class MlpModel : IDisposable
     // Read by Acquire on one thread while Dispose may set it on another.
     private volatile bool _disposed;
 
-    private MlpModel(string name, MlpArchitecture architecture, long seed, Sequential network)
+    private MlpModel(string name, MlpArchitecture architecture, long seed, Sequential network, Preprocessing preprocessing)
     {
         Name = name;
+        Preprocessing = preprocessing;
         Architecture = architecture;
         Seed = seed;
         _network = network;
@@ -28,6 +29,11 @@ public sealed class MlpModel : IDisposable
     }
 
     public string Name { get; }
+    /// <summary>How raw features become inputs and what the outputs mean; learned from the data, saved with the model.</summary>
+    public Preprocessing Preprocessing { get; internal set; }
+    public MlpTask Task => Preprocessing.Task;
+    /// <summary>Classification: the class each output stands for.</summary>
+    public IReadOnlyList<string> ClassNames => Preprocessing.ClassNames;
     /// <summary>Everything that shapes the network: sizes, activation, initialisation, dropout.</summary>
     public MlpArchitecture Architecture { get; }
     public int InputSize => Architecture.InputSize;
@@ -56,7 +62,7 @@ public sealed class MlpModel : IDisposable
     /// Builds a model with zero biases and weights drawn (kaiming-normal by default, as the notebook's
     /// nn.init.kaiming_normal_) from a generator seeded with <paramref name="seed"/>.
     /// </summary>
-    public static MlpModel Create(string name, MlpArchitecture architecture, long seed)
+    public static MlpModel Create(string name, MlpArchitecture architecture, long seed, Preprocessing? preprocessing = null)
     {
         architecture.Validate();
         TorchRuntime.EnsureAvailable();
@@ -64,7 +70,9 @@ public sealed class MlpModel : IDisposable
         var layers = new List<(string, nn.Module<Tensor, Tensor>)>();
         try
         {
-            return new MlpModel(name, architecture, seed, nn.Sequential(BuildLayers(architecture, seed, layers)));
+            preprocessing ??= Preprocessing.ForSizes(architecture.InputSize, architecture.OutputSize);
+            RequireFits(preprocessing, architecture);
+            return new MlpModel(name, architecture, seed, nn.Sequential(BuildLayers(architecture, seed, layers)), preprocessing);
         }
         catch (Exception e) when (e is not MlpToolsException && e.Message.Contains("allocate", StringComparison.OrdinalIgnoreCase))
         {
@@ -110,26 +118,19 @@ public sealed class MlpModel : IDisposable
     /// <summary>Logits for a batch of flattened images scaled to [0,1].</summary>
     internal Tensor Forward(Tensor input) => _network.forward(input);
 
-    /// <summary>Checks that a dataset's images and labels fit this model; the error says how to fix a mismatch.</summary>
-    public void EnsureFits(MlpDataset dataset)
-    {
-        EnsureInputFits(dataset);
-        if (dataset.ClassCount > OutputSize)
-        {
-            throw new MlpToolsException("ModelOutputSizeMismatch", FailureKind.InvalidArgument,
-                $"Model '{Name}' has {OutputSize} outputs but dataset '{dataset.Name}' ({dataset.Split}) has labels up to {dataset.ClassCount - 1}. " +
-                $"Create a model with 'New-Mlp -OutputSize {dataset.ClassCount}'.", dataset);
-        }
-    }
+    /// <summary>How a dataset lines up with this model; throws, saying what to do, when it does not fit.</summary>
+    public DataBinding Bind(MlpDataset dataset) => Preprocessing.Bind(dataset, Name, InputSize, OutputSize);
 
-    /// <summary>Checks that a dataset's images have as many pixels as the model has inputs.</summary>
-    public void EnsureInputFits(MlpDataset dataset)
+    /// <summary>Refuses a preprocessing whose sizes disagree with the layers (a damaged file, or a dataset for another model).</summary>
+    internal static void RequireFits(Preprocessing preprocessing, MlpArchitecture architecture)
     {
-        if (dataset.ImageSize != InputSize)
+        int inputs = preprocessing.Schema?.EncodedWidth ?? architecture.InputSize;
+        int outputs = preprocessing.Task == MlpTask.Regression ? preprocessing.TargetNames.Count : preprocessing.ClassNames.Count;
+        if (inputs != architecture.InputSize || outputs != architecture.OutputSize)
         {
-            throw new MlpToolsException("ModelInputSizeMismatch", FailureKind.InvalidArgument,
-                $"Model '{Name}' takes {InputSize} inputs but dataset '{dataset.Name}' ({dataset.Split}) has images of {dataset.ImageHeight}x{dataset.ImageWidth} = {dataset.ImageSize} pixels. " +
-                $"Create a model with 'New-Mlp -InputSize {dataset.ImageSize}'.", dataset);
+            throw new MlpToolsException("ModelSizeInvalid", FailureKind.InvalidArgument,
+                $"A model with {architecture.InputSize} inputs and {architecture.OutputSize} outputs cannot read data of {inputs} features " +
+                $"with {outputs} {(preprocessing.Task == MlpTask.Regression ? "targets" : "classes")}. Leave -InputSize and -OutputSize out to take them from the dataset.", architecture);
         }
     }
 

@@ -108,6 +108,10 @@ internal static class MlpFile
         {
             throw ModelFileErrors.Corrupt(path, $"its architecture is impossible: {e.Message}", e);
         }
+        catch (ArgumentException e)
+        {
+            throw ModelFileErrors.Corrupt(path, $"its preprocessing has {e.Message}.", e);
+        }
         try
         {
             using (NewDisposeScope())

@@ -3,6 +3,8 @@ using System.Runtime.InteropServices;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using MlpTools.Core.Data;
+using MlpTools.Core.Data.Images;
+using MlpTools.Core.Data.Tabular;
 using MlpTools.Core.Modeling;
 using MlpTools.Core.Native;
 using TorchSharp;
@@ -54,7 +56,7 @@ internal sealed record ProducerInfo(string MlpTools, string TorchSharp, string L
 }
 
 /// <summary>The last epoch's figures, at the top level so they can be read without walking the history.</summary>
-internal sealed record FinalMetrics(int Epoch, double Loss, double TrainAccuracy, double? ValidationAccuracy);
+internal sealed record FinalMetrics(int Epoch, double Loss, double? TrainAccuracy, double? ValidationAccuracy);
 
 /// <summary>
 /// What the network is, as an open record: a field added later (dropout, initialisation, activation parameters, ...)
@@ -77,6 +79,8 @@ internal sealed record ModelArchitecture
     public double? NegativeSlope { get; init; }
     public Initialization? Initialization { get; init; }
     public double? Dropout { get; init; }
+    /// <summary>What the model learned from its data (columns, categories, standardisation, class or target names); absent for MNIST's reading.</summary>
+    public PreprocessingManifest? Preprocessing { get; init; }
 
     /// <summary>Fields this version does not know; see the type's remarks.</summary>
     [JsonExtensionData]
@@ -95,6 +99,7 @@ internal sealed record ModelArchitecture
         NegativeSlope = NullIfDefault(model.Architecture.Activation.NegativeSlope, ActivationSpec.ReLU.NegativeSlope),
         Initialization = model.Initialization == Modeling.Initialization.KaimingNormal ? null : model.Initialization,
         Dropout = NullIfDefault(model.Dropout, 0),
+        Preprocessing = PreprocessingManifest.Of(model),
     };
 
     private static double? NullIfDefault(double value, double defaultValue) => value == defaultValue ? null : value;
@@ -115,9 +120,121 @@ internal sealed record ModelArchitecture
     {
         var activation = new ActivationSpec(Activation, Alpha ?? ActivationSpec.ReLU.Alpha, NegativeSlope ?? ActivationSpec.ReLU.NegativeSlope);
         var model = MlpModel.Create(Name, new MlpArchitecture(InputSize, HiddenSizes, OutputSize, activation,
-            Initialization ?? Modeling.Initialization.KaimingNormal, Dropout ?? 0), Seed);
+            Initialization ?? Modeling.Initialization.KaimingNormal, Dropout ?? 0), Seed, Preprocessing?.ToPreprocessing());
         model.EpochsTrained = EpochsTrained;
         return model;
+    }
+}
+
+/// <summary>
+/// A model's <see cref="Modeling.Preprocessing"/> as the manifest stores it. Written only when it differs from what a model of
+/// the same sizes made without data does (MNIST's reading), so files of MNIST models stay as MlpTools 0.1 wrote them, and
+/// a reader that does not know this field refuses a model whose inputs it would misread.
+/// </summary>
+internal sealed record PreprocessingManifest
+{
+    public MlpTask Task { get; init; }
+    public string[]? ClassNames { get; init; }
+    public string[]? TargetNames { get; init; }
+    public ColumnManifest[]? Columns { get; init; }
+    public int? ImageHeight { get; init; }
+    public int? ImageWidth { get; init; }
+    public ImagePreparation? ImagePreparation { get; init; }
+    public float[]? FeatureMean { get; init; }
+    public float[]? FeatureScale { get; init; }
+    public float[]? TargetMean { get; init; }
+    public float[]? TargetScale { get; init; }
+
+    internal sealed record ColumnManifest(string Name, ColumnKind Kind, string[]? Categories);
+
+    public static PreprocessingManifest? Of(MlpModel model)
+    {
+        var p = model.Preprocessing;
+        if ((p.ReadsImages && p.Task == MlpTask.Classification && p.ImagePreparation == Data.Images.ImagePreparation.Digit &&
+             p.ClassNames.SequenceEqual(MlpDataset.IndexNames(model.OutputSize)) && SameSquare(p, model.InputSize)))
+        {
+            return null;
+        }
+        return new PreprocessingManifest
+        {
+            Task = p.Task,
+            ClassNames = p.Task == MlpTask.Classification ? p.ClassNames.ToArray() : null,
+            TargetNames = p.Task == MlpTask.Regression ? p.TargetNames.ToArray() : null,
+            Columns = p.Schema?.Columns.Select(c => new ColumnManifest(c.Name, c.Kind, c.Kind == ColumnKind.Categorical ? c.Categories.ToArray() : null)).ToArray(),
+            ImageHeight = p.ReadsImages ? p.ImageHeight : null,
+            ImageWidth = p.ReadsImages ? p.ImageWidth : null,
+            ImagePreparation = p.ReadsImages ? p.ImagePreparation : null,
+            FeatureMean = p.FeatureMean,
+            FeatureScale = p.FeatureScale,
+            TargetMean = p.TargetMean,
+            TargetScale = p.TargetScale,
+        };
+    }
+
+    private static bool SameSquare(Modeling.Preprocessing p, int inputSize)
+    {
+        var sizes = Modeling.Preprocessing.ForSizes(inputSize, 1);
+        return p.ImageHeight == sizes.ImageHeight && p.ImageWidth == sizes.ImageWidth;
+    }
+
+    /// <summary>The preprocessing this describes; throws ArgumentException when a field is impossible (the caller reports the file as damaged).</summary>
+    public Modeling.Preprocessing ToPreprocessing()
+    {
+        var schema = Columns is null ? null : new FeatureSchema(Columns.Select(c =>
+            new FeatureColumn(Require(c.Name, "a column name"), c.Kind, c.Kind == ColumnKind.Categorical ? RequireNames(c.Categories, "categories") : Array.Empty<string>())).ToArray());
+        int inputs = schema?.EncodedWidth ?? 0;
+        int outputs = Task == MlpTask.Regression ? RequireNames(TargetNames, "target names").Length : RequireNames(ClassNames, "class names").Length;
+        RequireVector(FeatureMean, inputs, schema is not null, "feature means", positive: false);
+        RequireVector(FeatureScale, inputs, schema is not null, "feature scales", positive: true);
+        RequireVector(TargetMean, outputs, Task == MlpTask.Regression, "target means", positive: false);
+        RequireVector(TargetScale, outputs, Task == MlpTask.Regression, "target scales", positive: true);
+        if (ImageHeight < 0 || ImageWidth < 0 || (long)(ImageHeight ?? 0) * (ImageWidth ?? 0) > int.MaxValue)
+        {
+            throw new ArgumentException($"an image size of {ImageHeight}x{ImageWidth}");
+        }
+        if (!Enum.IsDefined(Task) || (ImagePreparation is { } preparation && !Enum.IsDefined(preparation)) ||
+            (Columns?.Any(c => !Enum.IsDefined(c.Kind)) ?? false))
+        {
+            throw new ArgumentException("a task, column kind or image preparation this version does not know");
+        }
+        return new Modeling.Preprocessing
+        {
+            Task = Task,
+            ClassNames = ClassNames ?? Array.Empty<string>(),
+            TargetNames = TargetNames ?? Array.Empty<string>(),
+            Schema = schema,
+            ImageHeight = ImageHeight ?? 0,
+            ImageWidth = ImageWidth ?? 0,
+            ImagePreparation = ImagePreparation ?? Data.Images.ImagePreparation.Digit,
+            FeatureMean = FeatureMean,
+            FeatureScale = FeatureScale,
+            TargetMean = TargetMean,
+            TargetScale = TargetScale,
+            FromData = true,
+        };
+    }
+
+    private static string Require(string? value, string what) => string.IsNullOrEmpty(value) ? throw new ArgumentException($"an empty {what}") : value;
+
+    private static string[] RequireNames(string[]? names, string what)
+    {
+        if (names is null || names.Length == 0 || names.Any(string.IsNullOrEmpty) || names.Distinct(StringComparer.Ordinal).Count() != names.Length)
+        {
+            throw new ArgumentException($"missing, empty or repeated {what}");
+        }
+        return names;
+    }
+
+    private static void RequireVector(float[]? values, int length, bool allowed, string what, bool positive)
+    {
+        if (values is null)
+        {
+            return;
+        }
+        if (!allowed || values.Length != length || values.Any(v => !float.IsFinite(v) || (positive && v <= 0)))
+        {
+            throw new ArgumentException($"{what} that do not fit the model ({values.Length} values, {length} expected, all finite{(positive ? " and positive" : "")})");
+        }
     }
 }
 

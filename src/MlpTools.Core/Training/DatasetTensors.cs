@@ -1,42 +1,95 @@
 using MlpTools.Core.Data;
+using MlpTools.Core.Modeling;
 using static TorchSharp.torch;
 
 namespace MlpTools.Core.Training;
 
 /// <summary>
-/// A dataset's bytes as native tensors for the length of one command: images stay uint8
-/// (one byte a pixel, as in the file) and each batch is scaled to float in [0,1] when it is read.
+/// A dataset as native tensors for the length of one command, in the model's terms. Images stay uint8 (one byte a
+/// pixel, as in the file) and each batch is scaled to float in [0,1] when it is read; table rows are laid out in the
+/// model's column order and standardised once. Classes become the model's class indices; regression targets are
+/// standardised as the model learns them.
 /// </summary>
 internal sealed class DatasetTensors : IDisposable
 {
-    private readonly Tensor _images;
-    private readonly Tensor _labels;
+    private readonly Tensor _inputs;
+    private readonly Tensor? _answers;
+    private readonly bool _pixels;
 
-    public DatasetTensors(MlpDataset dataset)
+    public DatasetTensors(MlpDataset dataset, MlpModel model)
+        : this(dataset, model.Preprocessing.ForReading(), model.Bind(dataset), model.InputSize)
+    {
+    }
+
+    public DatasetTensors(MlpDataset dataset, Preprocessing preprocessing, DataBinding binding, int inputSize)
     {
         Count = dataset.Count;
-        ClassCount = dataset.ClassCount;
-        _images = tensor(dataset.Pixels, new long[] { dataset.Count, dataset.ImageSize }, ScalarType.Byte);
-        _labels = tensor(dataset.Labels, ScalarType.Byte).to(ScalarType.Int64);
+        Task = preprocessing.Task;
+        ClassCount = dataset.Labels is null ? 0 : binding.ClassMap is { Length: > 0 } classMap ? classMap.Max() + 1 : dataset.ClassCount;
+        _pixels = dataset.IsImage;
+        _inputs = _pixels
+            ? tensor(dataset.Pixels!, new long[] { dataset.Count, dataset.FeatureCount }, ScalarType.Byte)
+            : TableInputs(dataset, preprocessing, binding, inputSize);
+        _answers = Answers(dataset, preprocessing, binding);
     }
 
     public int Count { get; }
+    public MlpTask Task { get; }
+    /// <summary>Classification: one more than the highest of the model's class indices the labels use.</summary>
     public int ClassCount { get; }
+    public bool HasAnswers => _answers is not null;
 
-    /// <summary>Images and labels of the rows listed in <paramref name="rows"/>.</summary>
-    public (Tensor Images, Tensor Labels) Gather(Tensor rows) =>
-        (Scale(_images.index_select(0, rows)), _labels.index_select(0, rows));
+    /// <summary>Inputs and answers (class indices or standardised targets) of the rows listed in <paramref name="rows"/>.</summary>
+    public (Tensor Inputs, Tensor Answers) Gather(Tensor rows) =>
+        (Prepare(_inputs.index_select(0, rows)), _answers?.index_select(0, rows)!);
 
-    /// <summary>Images and labels of <paramref name="length"/> consecutive rows from <paramref name="start"/>.</summary>
-    public (Tensor Images, Tensor Labels) Slice(long start, long length) =>
-        (Scale(_images.narrow(0, start, length)), _labels.narrow(0, start, length));
+    /// <summary>Inputs and answers of <paramref name="length"/> consecutive rows from <paramref name="start"/>.</summary>
+    public (Tensor Inputs, Tensor Answers) Slice(long start, long length) =>
+        (Prepare(_inputs.narrow(0, start, length)), _answers?.narrow(0, start, length)!);
 
-    // The notebook's ToTensor: bytes / 255.
-    private static Tensor Scale(Tensor bytes) => bytes.to(ScalarType.Float32).div_(255f);
+    // The notebook's ToTensor for images: bytes / 255. Table rows were prepared whole.
+    private Tensor Prepare(Tensor inputs) => _pixels ? inputs.to(ScalarType.Float32).div_(255f) : inputs;
+
+    private static Tensor TableInputs(MlpDataset dataset, Preprocessing preprocessing, DataBinding binding, int inputSize)
+    {
+        using var scope = NewDisposeScope();
+        Tensor raw = tensor(dataset.Features!, new long[] { dataset.Count, dataset.FeatureCount }, ScalarType.Float32);
+        if (binding.FeatureMap is { } map)
+        {
+            // Columns in the model's order; a category the model never saw feeds no input.
+            long[] kept = Enumerable.Range(0, map.Length).Where(i => map[i] >= 0).Select(i => (long)i).ToArray();
+            Tensor placed = zeros(dataset.Count, inputSize, ScalarType.Float32);
+            placed.index_copy_(1, tensor(kept.Select(i => (long)map[i]).ToArray()), raw.index_select(1, tensor(kept)));
+            raw = placed;
+        }
+        Tensor standardised = raw.sub(tensor(preprocessing.FeatureMean!)).div_(tensor(preprocessing.FeatureScale!));
+        return standardised.contiguous().MoveToOuterDisposeScope();
+    }
+
+    private static Tensor? Answers(MlpDataset dataset, Preprocessing preprocessing, DataBinding binding)
+    {
+        if (dataset.Labels is { } labels)
+        {
+            int[] map = binding.ClassMap ?? Enumerable.Range(0, dataset.ClassCount).ToArray();
+            return tensor(labels.Select(l => (long)map[l]).ToArray());
+        }
+        if (dataset.Targets is { } targets)
+        {
+            using var scope = NewDisposeScope();
+            int width = dataset.TargetNames.Count;
+            Tensor raw = tensor(targets, new long[] { dataset.Count, width }, ScalarType.Float32);
+            if (binding.TargetMap is { } map)
+            {
+                raw = zeros(dataset.Count, width).index_copy_(1, tensor(map.Select(m => (long)m).ToArray()), raw);
+            }
+            return raw.sub(tensor(preprocessing.TargetMean!)).div_(tensor(preprocessing.TargetScale!)).MoveToOuterDisposeScope();
+        }
+        return null;
+    }
 
     public void Dispose()
     {
-        _images.Dispose();
-        _labels.Dispose();
+        _inputs.Dispose();
+        _answers?.Dispose();
     }
 }

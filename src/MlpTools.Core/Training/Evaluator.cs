@@ -5,7 +5,7 @@ using static TorchSharp.torch;
 
 namespace MlpTools.Core.Training;
 
-/// <summary>Accuracy and predictions: forward passes with autograd and dropout off.</summary>
+/// <summary>Accuracy, regression errors and predictions: forward passes with autograd and dropout off.</summary>
 public static class Evaluator
 {
     // Large batches amortise per-call overhead; 1000 images of 784 floats is ~3 MB.
@@ -13,29 +13,66 @@ public static class Evaluator
 
     public static AccuracyResult Accuracy(MlpModel model, MlpDataset dataset)
     {
-        model.EnsureFits(dataset);
-        TorchRuntime.EnsureAvailable();
-        using var lease = model.Acquire("measuring accuracy");
-        using var data = new DatasetTensors(dataset);
-        var counts = Evaluate(model, data);
-        return new AccuracyResult(model.Name, dataset.Name, dataset.Split, counts.Correct, counts.Total, counts.PerClass, counts.Confusion);
+        var counts = Measure(model, dataset, MlpTask.Classification);
+        return new AccuracyResult(model.Name, dataset.Name, dataset.Split, counts.Correct, counts.Total, counts.PerClass, counts.Confusion!);
     }
 
-    /// <summary>The confusion matrix, per-class counts and the mean cross-entropy, in evaluation mode (dropout off).</summary>
+    /// <summary>RMSE, MAE and R² of a regression model on <paramref name="dataset"/>, per target in the targets' units.</summary>
+    public static RegressionResult Regression(MlpModel model, MlpDataset dataset)
+    {
+        var evaluation = Measure(model, dataset, MlpTask.Regression);
+        return new RegressionResult(model.Name, dataset.Name, dataset.Split, evaluation.Total, evaluation.Loss, evaluation.Targets!);
+    }
+
+    private static Evaluation Measure(MlpModel model, MlpDataset dataset, MlpTask task)
+    {
+        model.Bind(dataset);
+        if (!dataset.HasAnswers)
+        {
+            throw new MlpToolsException("DatasetUnlabelled", FailureKind.InvalidArgument,
+                $"Dataset '{dataset.Name}' ({dataset.Split}) has no {(model.Task == MlpTask.Regression ? "targets" : "labels")} to measure model '{model.Name}' against. " +
+                "Build it with -LabelProperty/-LabelColumn (or -TargetProperty/-TargetColumn), or use Invoke-MlpPrediction for rows without answers.", dataset);
+        }
+        if (model.Task != task)
+        {
+            throw new MlpToolsException("ModelTaskMismatch", FailureKind.InvalidArgument,
+                $"Model '{model.Name}' is a {model.Task.ToString().ToLowerInvariant()} model; this measure is for {task.ToString().ToLowerInvariant()}.", model);
+        }
+        TorchRuntime.EnsureAvailable();
+        using var lease = model.Acquire("measuring accuracy");
+        using var data = new DatasetTensors(dataset, model);
+        return Evaluate(model, data);
+    }
+
+    /// <summary>
+    /// Classification: the confusion matrix, per-class counts and the mean cross-entropy; regression: the mean squared error of
+    /// the standardised targets and each target's errors in its own units. In evaluation mode (dropout off).
+    /// </summary>
     internal static Evaluation Evaluate(MlpModel model, DatasetTensors data)
     {
-        // One row and column per class the model can answer; EnsureFits made sure every label is among them.
+        if (data.Task == MlpTask.Regression)
+        {
+            return EvaluateRegression(model, data);
+        }
+        // One row and column per class the model can answer; binding made sure every label is among them.
         int classes = Math.Max(model.OutputSize, data.ClassCount);
         var (cells, loss) = ConfusionAndLoss(model, data, classes);
         var confusion = new ConfusionMatrix(classes, cells);
         var perClass = Enumerable.Range(0, data.ClassCount)
-            .Select(c => new ClassAccuracy(c, confusion.GetCount(c, c), confusion.ActualTotal(c), confusion.PredictedTotal(c))).ToArray();
+            .Select(c => new ClassAccuracy(c, confusion.GetCount(c, c), confusion.ActualTotal(c), confusion.PredictedTotal(c)) { Name = model.ClassNames[c] }).ToArray();
         int correct = perClass.Sum(c => c.Correct);
         double count = data.Count;
-        return new Evaluation(correct, data.Count, perClass, correct / count, loss / count, confusion);
+        return new Evaluation(correct, data.Count, perClass, correct / count, loss / count, confusion, null);
     }
 
-    internal readonly record struct Evaluation(int Correct, int Total, ClassAccuracy[] PerClass, double Accuracy, double Loss, ConfusionMatrix Confusion);
+    internal readonly record struct Evaluation(int Correct, int Total, ClassAccuracy[] PerClass, double Accuracy, double Loss, ConfusionMatrix? Confusion,
+        IReadOnlyList<TargetMetrics>? Targets)
+    {
+        /// <summary>Regression: RMSE, MAE and R², each the mean over the targets.</summary>
+        public double? Rmse => Targets?.Average(t => t.Rmse);
+        public double? Mae => Targets?.Average(t => t.Mae);
+        public double? R2 => Targets?.Average(t => t.R2);
+    }
 
     /// <summary>The confusion counts, row by row (one bincount of label * classes + prediction per batch), and the summed loss.</summary>
     private static (int[] Cells, double LossSum) ConfusionAndLoss(MlpModel model, DatasetTensors data, int classes)
@@ -48,34 +85,82 @@ public static class Evaluator
         for (long start = 0; start < data.Count; start += EvaluationBatchSize)
         {
             using var batchScope = NewDisposeScope();
-            var (images, labels) = data.Slice(start, Math.Min(EvaluationBatchSize, data.Count - start));
-            Tensor logits = model.Forward(images);
+            var (inputs, labels) = data.Slice(start, Math.Min(EvaluationBatchSize, data.Count - start));
+            Tensor logits = model.Forward(inputs);
             lossSum.add_(nn.functional.cross_entropy(logits, labels, reduction: nn.Reduction.Sum));
             counts.add_(labels.mul(classes).add_(logits.argmax(1)).bincount(null, classes * classes));
         }
         return (counts.data<long>().ToArray().Select(c => (int)c).ToArray(), lossSum.item<double>());
     }
 
-    /// <summary>Predictions for the images at <paramref name="indices"/>, computed a batch at a time and yielded as they are ready.</summary>
-    public static IEnumerable<Prediction> Predict(MlpModel model, MlpDataset dataset, IReadOnlyList<int> indices, CancellationToken cancel = default)
+    private static Evaluation EvaluateRegression(MlpModel model, DatasetTensors data)
     {
-        model.EnsureInputFits(dataset);
+        var preprocessing = model.Preprocessing.ForReading();
+        int targets = model.OutputSize;
+        using var scope = NewDisposeScope();
+        using var noGrad = no_grad();
+        model.Network.eval();
+        Tensor mean = tensor(preprocessing.TargetMean!).to(ScalarType.Float64);
+        Tensor scale = tensor(preprocessing.TargetScale!).to(ScalarType.Float64);
+        // Per target: Σ(ŷ-y)², Σ|ŷ-y|, Σy, Σy² in float64 and the targets' own units; and the loss on the standardised scale.
+        Tensor sums = zeros(4, targets, ScalarType.Float64);
+        Tensor lossSum = zeros(1, ScalarType.Float64);
+        for (long start = 0; start < data.Count; start += EvaluationBatchSize)
+        {
+            using var batchScope = NewDisposeScope();
+            var (inputs, answers) = data.Slice(start, Math.Min(EvaluationBatchSize, data.Count - start));
+            Tensor outputs = model.Forward(inputs);
+            lossSum.add_(nn.functional.mse_loss(outputs, answers, reduction: nn.Reduction.Sum).to(ScalarType.Float64).div(targets));
+            Tensor predicted = outputs.to(ScalarType.Float64).mul(scale).add_(mean);
+            Tensor actual = answers.to(ScalarType.Float64).mul(scale).add_(mean);
+            Tensor error = predicted.sub(actual);
+            sums.add_(stack(new[] { error.pow(2).sum(0), error.abs().sum(0), actual.sum(0), actual.pow(2).sum(0) }));
+        }
+        double[] s = sums.data<double>().ToArray();
+        double n = data.Count;
+        var metrics = Enumerable.Range(0, targets).Select(t =>
+        {
+            double squared = s[t], absolute = s[targets + t], sum = s[2 * targets + t], sumOfSquares = s[3 * targets + t];
+            double total = sumOfSquares - sum * sum / n;
+            // R² of a constant target is undefined: NaN says so rather than a misleading 0 or -∞.
+            double r2 = total > 1e-12 * Math.Max(1, sumOfSquares) ? 1 - squared / total : double.NaN;
+            return new TargetMetrics(model.Preprocessing.TargetNames[t], Math.Sqrt(squared / n), absolute / n, r2);
+        }).ToArray();
+        return new Evaluation(0, data.Count, Array.Empty<ClassAccuracy>(), double.NaN, lossSum.item<double>() / n, null, metrics);
+    }
+
+    /// <summary>A classification model's predictions for the examples at <paramref name="indices"/>, computed a batch at a time and yielded as they are ready.</summary>
+    public static IEnumerable<Prediction> Predict(MlpModel model, MlpDataset dataset, IReadOnlyList<int> indices, CancellationToken cancel = default) =>
+        Predictions(model, dataset, indices, cancel, MlpTask.Classification).Cast<Prediction>();
+
+    /// <summary>A regression model's estimates for the examples at <paramref name="indices"/>, yielded as they are ready.</summary>
+    public static IEnumerable<RegressionPrediction> PredictRegression(MlpModel model, MlpDataset dataset, IReadOnlyList<int> indices, CancellationToken cancel = default) =>
+        Predictions(model, dataset, indices, cancel, MlpTask.Regression).Cast<RegressionPrediction>();
+
+    private static IEnumerable<object> Predictions(MlpModel model, MlpDataset dataset, IReadOnlyList<int> indices, CancellationToken cancel, MlpTask task)
+    {
+        model.Bind(dataset);
+        if (model.Task != task)
+        {
+            throw new MlpToolsException("ModelTaskMismatch", FailureKind.InvalidArgument,
+                $"Model '{model.Name}' is a {model.Task.ToString().ToLowerInvariant()} model, not a {task.ToString().ToLowerInvariant()} one.", model);
+        }
         foreach (int index in indices)
         {
             if (index < 0 || index >= dataset.Count)
             {
                 throw new MlpToolsException("ImageIndexOutOfRange", FailureKind.InvalidArgument,
-                    $"Index {index} is outside dataset '{dataset.Name}' ({dataset.Split}), which has images 0 to {dataset.Count - 1}.", index);
+                    $"Index {index} is outside dataset '{dataset.Name}' ({dataset.Split}), which has {(dataset.IsImage ? "images" : "rows")} 0 to {dataset.Count - 1}.", index);
             }
         }
         TorchRuntime.EnsureAvailable();
         return PredictBatches(model, dataset, indices, cancel);
     }
 
-    private static IEnumerable<Prediction> PredictBatches(MlpModel model, MlpDataset dataset, IReadOnlyList<int> indices, CancellationToken cancel)
+    private static IEnumerable<object> PredictBatches(MlpModel model, MlpDataset dataset, IReadOnlyList<int> indices, CancellationToken cancel)
     {
         using var lease = model.Acquire("prediction");
-        using var data = new DatasetTensors(dataset);
+        using var data = new DatasetTensors(dataset, model);
         for (int start = 0; start < indices.Count; start += EvaluationBatchSize)
         {
             cancel.ThrowIfCancellationRequested();
@@ -88,16 +173,77 @@ public static class Evaluator
         }
     }
 
-    private static Prediction[] PredictBatch(MlpModel model, DatasetTensors data, int[] rows)
+    private static object[] PredictBatch(MlpModel model, DatasetTensors data, int[] rows)
     {
         using var scope = NewDisposeScope();
         using var noGrad = no_grad();
         model.Network.eval();
-        var (images, labels) = data.Gather(tensor(rows.Select(r => (long)r).ToArray()));
-        var (confidence, predicted) = nn.functional.softmax(model.Forward(images), 1).max(1);
-        float[] confidences = confidence.data<float>().ToArray();
-        long[] classes = predicted.data<long>().ToArray();
-        long[] labelValues = labels.data<long>().ToArray();
-        return rows.Select((row, i) => new Prediction(row, (int)classes[i], (int)labelValues[i], confidences[i])).ToArray();
+        var (inputs, answers) = data.Gather(tensor(rows.Select(r => (long)r).ToArray()));
+        var outputs = Outputs(model, model.Forward(inputs));
+        if (model.Task == MlpTask.Regression)
+        {
+            var actual = answers is null ? null : Outputs(model, answers);
+            return rows.Select((row, i) => (object)new RegressionPrediction(row, model.Preprocessing.TargetNames, outputs[i].Values!, actual?[i].Values)).ToArray();
+        }
+        long[]? labels = answers?.data<long>().ToArray();
+        return rows.Select((row, i) =>
+        {
+            int label = labels is null ? -1 : (int)labels[i];
+            return (object)new Prediction(row, outputs[i].ClassIndex, label, outputs[i].Confidence)
+            {
+                PredictedClass = outputs[i].ClassName!,
+                LabelClass = label < 0 ? null : model.ClassNames[label],
+                Probabilities = outputs[i].Probabilities,
+            };
+        }).ToArray();
+    }
+
+    /// <summary>
+    /// Predictions for rows of raw features (<paramref name="rowCount"/> rows of InputSize values, row by row): table rows
+    /// encoded in the model's column order, or pixels 0-255. The model's own preprocessing is applied here.
+    /// </summary>
+    public static RowPrediction[] PredictRows(MlpModel model, float[] features, int rowCount)
+    {
+        if (features.Length != (long)rowCount * model.InputSize)
+        {
+            throw new ArgumentException($"{features.Length} values do not make {rowCount} rows of {model.InputSize}.", nameof(features));
+        }
+        TorchRuntime.EnsureAvailable();
+        var preprocessing = model.Preprocessing.ForReading();
+        using var lease = model.Acquire("prediction");
+        using var scope = NewDisposeScope();
+        using var noGrad = no_grad();
+        model.Network.eval();
+        Tensor inputs = tensor(features, new long[] { rowCount, model.InputSize }, ScalarType.Float32);
+        inputs = preprocessing.ReadsImages ? inputs.div(255f) : inputs.sub(tensor(preprocessing.FeatureMean!)).div_(tensor(preprocessing.FeatureScale!));
+        return Outputs(model, model.Forward(inputs));
+    }
+
+    /// <summary>The model's answers from its outputs: class, confidence and probabilities, or target values in their own units.</summary>
+    private static RowPrediction[] Outputs(MlpModel model, Tensor outputs)
+    {
+        int rows = (int)outputs.shape[0];
+        int width = (int)outputs.shape[1];
+        if (model.Task == MlpTask.Regression)
+        {
+            var preprocessing = model.Preprocessing.ForReading();
+            float[] values = outputs.mul(tensor(preprocessing.TargetScale!)).add_(tensor(preprocessing.TargetMean!)).data<float>().ToArray();
+            return Enumerable.Range(0, rows).Select(r =>
+                new RowPrediction(-1, null, double.NaN, Array.Empty<double>(), values.AsSpan(r * width, width).ToArray().Select(v => (double)v).ToArray())).ToArray();
+        }
+        float[] probabilities = nn.functional.softmax(outputs, 1).data<float>().ToArray();
+        return Enumerable.Range(0, rows).Select(r =>
+        {
+            double[] row = probabilities.AsSpan(r * width, width).ToArray().Select(p => (double)p).ToArray();
+            int best = 0;
+            for (int c = 1; c < width; c++)
+            {
+                if (row[c] > row[best])
+                {
+                    best = c;
+                }
+            }
+            return new RowPrediction(best, model.ClassNames[best], row[best], row, null);
+        }).ToArray();
     }
 }

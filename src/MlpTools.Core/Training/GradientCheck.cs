@@ -31,7 +31,13 @@ public static class GradientCheck
 
     public static IReadOnlyList<GradientCheckResult> Run(MlpModel model, MlpDataset dataset, int batchSize, double weightDecay, Method method, long seed)
     {
-        model.EnsureFits(dataset);
+        model.Bind(dataset);
+        if (model.Task != MlpTask.Classification || !dataset.HasAnswers)
+        {
+            throw new MlpToolsException("GradientCheckTaskUnsupported", FailureKind.InvalidArgument,
+                $"The gradient check follows the lecture's derivation for softmax and cross-entropy, so it needs a classification model and labelled data; " +
+                $"model '{model.Name}' is a {model.Task.ToString().ToLowerInvariant()} model and dataset '{dataset.Name}' has {(dataset.HasAnswers ? "answers" : "no labels")}.", model);
+        }
         if (dataset.Count == 0)
         {
             throw new MlpToolsException("DatasetEmpty", FailureKind.InvalidArgument,
@@ -50,7 +56,7 @@ public static class GradientCheck
         bool handDerived = method == Method.Backpropagation || (method == Method.Auto && model.HiddenSizes.Count == 1);
         TorchRuntime.EnsureAvailable();
         using var lease = model.Acquire("a gradient check");
-        using var data = new DatasetTensors(dataset);
+        using var data = new DatasetTensors(dataset, model);
         using var scope = NewDisposeScope();
         var (images, labels) = data.Slice(0, Math.Min(batchSize, dataset.Count));
         var x = images.to(ScalarType.Float64);

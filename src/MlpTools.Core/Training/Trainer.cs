@@ -48,13 +48,22 @@ public static class Trainer
             throw new MlpToolsException("EarlyStoppingNeedsValidation", FailureKind.InvalidArgument,
                 "Early stopping watches the loss on data the model does not train on. Give -ValidationDataset, or -ValidationFraction to hold out part of the training set.", train);
         }
-        model.EnsureFits(train);
+        if (!train.HasAnswers)
+        {
+            throw new MlpToolsException("DatasetUnlabelled", FailureKind.InvalidArgument,
+                $"Dataset '{train.Name}' ({train.Split}) has no labels or targets to train on. Build it with -LabelProperty or -TargetProperty (-LabelColumn or -TargetColumn).", train);
+        }
+        // A model made from sizes alone reads its first training data the way that data asks; after that, data must fit it.
+        var preprocessing = model.Preprocessing.FromData || model.EpochsTrained > 0 ? model.Preprocessing : Preprocessing.Of(train, model.OutputSize);
+        var trainBinding = preprocessing.Bind(train, model.Name, model.InputSize, model.OutputSize);
         if (validation is not null)
         {
-            model.EnsureFits(validation);
+            preprocessing.Bind(validation, model.Name, model.InputSize, model.OutputSize);
         }
+        // Standardisation is fitted once, on the first training data (after any hold-out), and kept from then on.
+        preprocessing = preprocessing.IsFitted ? preprocessing : preprocessing.FittedOn(train, trainBinding);
         TorchRuntime.EnsureAvailable();
-        return TrainEpochs(model, train, validation, options, progress, cancel, checkpoint);
+        return TrainEpochs(model, train, validation, options, preprocessing, progress, cancel, checkpoint);
     }
 
     /// <summary>Splits off a seeded random <paramref name="fraction"/> of <paramref name="dataset"/> for validation.</summary>
@@ -72,11 +81,12 @@ public static class Trainer
     }
 
     private static IEnumerable<EpochRecord> TrainEpochs(MlpModel model, MlpDataset train, MlpDataset? validation, TrainingOptions options,
-        IProgress<TrainingProgress>? progress, CancellationToken cancel, TrainingCheckpoint? checkpoint)
+        Preprocessing preprocessing, IProgress<TrainingProgress>? progress, CancellationToken cancel, TrainingCheckpoint? checkpoint)
     {
         using var lease = model.Acquire("training");
-        using var trainData = new DatasetTensors(train);
-        using var validationData = validation is null ? null : new DatasetTensors(validation);
+        model.Preprocessing = preprocessing;
+        using var trainData = new DatasetTensors(train, model);
+        using var validationData = validation is null ? null : new DatasetTensors(validation, model);
         using var optimizer = CreateOptimizer(model, options);
         using var shuffle = new Generator((ulong)options.Seed);
         using var dropout = new Generator((ulong)options.Seed ^ 0x5DEECE66DUL);
@@ -121,10 +131,17 @@ public static class Trainer
                                      $"the model keeps the weights of epoch {earlyStop.BestEpoch} (validation loss {earlyStop.Best:F4}).";
                     }
                 }
-                var record = new EpochRecord(model.Name, model.EpochsTrained, targetEpochs, pass.MeanLoss, onTrain.Accuracy,
-                    onValidation?.Loss, onValidation?.Accuracy, clock.Elapsed.TotalSeconds, options.BatchSize, learningRate,
+                bool classifies = model.Task == MlpTask.Classification;
+                var record = new EpochRecord(model.Name, model.EpochsTrained, targetEpochs, pass.MeanLoss, classifies ? onTrain.Accuracy : null,
+                    onValidation?.Loss, classifies ? onValidation?.Accuracy : null, clock.Elapsed.TotalSeconds, options.BatchSize, learningRate,
                     options.Optimizer.ToString(), options.WeightDecay, WeightPenalty(model, options.WeightDecay), options.Seed,
-                    bestEpoch, stopReason, pass.GradientNorms);
+                    bestEpoch, stopReason, pass.GradientNorms)
+                {
+                    TrainRmse = onTrain.Rmse,
+                    ValidationRmse = onValidation?.Rmse,
+                    ValidationMae = onValidation?.Mae,
+                    ValidationR2 = onValidation?.R2,
+                };
                 if (options.EarlyStopping && (stopReason is not null || epoch == options.Epochs))
                 {
                     run.RestoreBest();
@@ -169,8 +186,8 @@ public static class Trainer
             cancel.ThrowIfCancellationRequested();
             using var batchScope = NewDisposeScope();
             long start = (long)batch * options.BatchSize;
-            var (images, labels) = data.Gather(order.narrow(0, start, Math.Min(options.BatchSize, data.Count - start)));
-            Tensor loss = nn.functional.cross_entropy(model.Forward(images), labels);
+            var (inputs, answers) = data.Gather(order.narrow(0, start, Math.Min(options.BatchSize, data.Count - start)));
+            Tensor loss = Loss(data.Task, model.Forward(inputs), answers);
             float lossValue = loss.item<float>();
             if (!float.IsFinite(lossValue))
             {
@@ -206,6 +223,11 @@ public static class Trainer
         }
         return new EpochPass(lossSum / batches, gradientNormSums?.Select(sum => sum.item<double>() / batches).ToArray());
     }
+
+    /// <summary>Cross-entropy for classes (the notebook's), mean squared error of the standardised targets for regression.</summary>
+    internal static Tensor Loss(MlpTask task, Tensor outputs, Tensor answers) => task == MlpTask.Regression
+        ? nn.functional.mse_loss(outputs, answers)
+        : nn.functional.cross_entropy(outputs, answers);
 
     private static MlpToolsException Diverged(MlpModel model, RunState run, string what, double learningRate)
     {

@@ -1,4 +1,3 @@
-using System.Collections.ObjectModel;
 using System.Management.Automation;
 using MlpTools.Core.Modeling;
 using MlpTools.Core.Persistence;
@@ -39,7 +38,7 @@ public sealed class ImportMlpCommand : MlpCmdlet
 
     protected override void ProcessItem()
     {
-        foreach (string file in ResolveFiles())
+        foreach (string file in ResolveFiles(ParameterSetName == LiteralPathSet ? LiteralPath : Path, ParameterSetName == LiteralPathSet, "ModelFileNotFound"))
         {
             try
             {
@@ -51,38 +50,5 @@ public sealed class ImportMlpCommand : MlpCmdlet
                 WriteError(ToErrorRecord(e));
             }
         }
-    }
-
-    private IEnumerable<string> ResolveFiles()
-    {
-        if (ParameterSetName == LiteralPathSet)
-        {
-            return LiteralPath.Select(p => SessionState.Path.GetUnresolvedProviderPathFromPSPath(p));
-        }
-        var files = new List<string>();
-        foreach (string pattern in Path)
-        {
-            if (!WildcardPattern.ContainsWildcardCharacters(pattern))
-            {
-                files.Add(ResolvePath(pattern));
-                continue;
-            }
-            Collection<string> matches;
-            try
-            {
-                matches = SessionState.Path.GetResolvedProviderPathFromPSPath(pattern, out _);
-            }
-            catch (ItemNotFoundException)
-            {
-                matches = new Collection<string>();
-            }
-            if (matches.Count == 0)
-            {
-                WriteError(ToErrorRecord(new Core.MlpToolsException("ModelFileNotFound", Core.FailureKind.ObjectNotFound,
-                    $"No file matches '{pattern}'.", pattern)));
-            }
-            files.AddRange(matches);
-        }
-        return files;
     }
 }

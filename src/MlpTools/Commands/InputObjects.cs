@@ -16,16 +16,25 @@ internal static class InputObjects
         Required<int>(input, "Label", cmdlet, "a prediction from Invoke-MlpPrediction"),
         OptionalValue<int>(input, "Predicted", cmdlet));
 
-    /// <summary>An epoch from anything with Epoch, Loss and TrainAccuracy; ValidationAccuracy and ModelName when present.</summary>
+    /// <summary>
+    /// An epoch from anything with Epoch, Loss and TrainAccuracy (or, for regression, TrainRmse); the validation figures
+    /// and ModelName when present.
+    /// </summary>
     public static EpochPoint ToEpochPoint(PSObject input, string cmdlet)
     {
         const string what = "an epoch record from Invoke-MlpTraining";
+        double? trainRmse = OptionalValue<double>(input, "TrainRmse", cmdlet);
         return new EpochPoint(
             OptionalText(input, "ModelName") ?? "",
             Required<int>(input, "Epoch", cmdlet, what),
             Required<double>(input, "Loss", cmdlet, what),
-            Required<double>(input, "TrainAccuracy", cmdlet, what),
-            OptionalValue<double>(input, "ValidationAccuracy", cmdlet));
+            trainRmse is null ? Required<double>(input, "TrainAccuracy", cmdlet, what) : OptionalValue<double>(input, "TrainAccuracy", cmdlet),
+            OptionalValue<double>(input, "ValidationAccuracy", cmdlet))
+        {
+            ValidationLoss = OptionalValue<double>(input, "ValidationLoss", cmdlet),
+            TrainRmse = trainRmse,
+            ValidationRmse = OptionalValue<double>(input, "ValidationRmse", cmdlet),
+        };
     }
 
     private static T Required<T>(PSObject input, string name, string cmdlet, string what)

@@ -160,20 +160,33 @@ public sealed class InvokeMlpTrainingCommand : TorchCmdlet
         }
     }
 
-    /// <summary>One column per layer (GradientNorm_lin_1, ...), so Export-Csv keeps the gradient norms.</summary>
+    /// <summary>
+    /// One column per layer (GradientNorm_lin_1, ...), so Export-Csv keeps the gradient norms; a regression record is
+    /// marked so that it prints with RMSE and R² instead of accuracy (module/MlpTools.Format.ps1xml).
+    /// </summary>
     private static object WithGradientColumns(EpochRecord record)
     {
-        if (record.GradientNorms is null)
+        if (record.GradientNorms is null && record.TrainAccuracy is not null)
         {
             return record;
         }
         var wrapped = PSObject.AsPSObject(record);
+        if (record.TrainAccuracy is null)
+        {
+            wrapped.TypeNames.Insert(0, RegressionRecordTypeName);
+        }
+        if (record.GradientNorms is null)
+        {
+            return wrapped;
+        }
         for (int layer = 0; layer < record.GradientNorms.Count; layer++)
         {
             wrapped.Properties.Add(new PSNoteProperty($"GradientNorm_lin_{layer + 1}", record.GradientNorms[layer]));
         }
         return wrapped;
     }
+
+    private const string RegressionRecordTypeName = "MlpTools.Core.Training.EpochRecord#Regression";
 
     private sealed class Progress(InvokeMlpTrainingCommand command) : IProgress<TrainingProgress>
     {

@@ -1,3 +1,4 @@
+using System.Collections.ObjectModel;
 using System.Diagnostics;
 using System.Management.Automation;
 using MlpTools.Core;
@@ -36,7 +37,7 @@ public abstract class MlpCmdlet : PSCmdlet
         }
         // A missing native library stops everything; so does a failed assertion (-MinimumAccuracy), so that a Pester
         // test or a script fails without -ErrorAction Stop.
-        catch (MlpToolsException e) when (e.Kind is FailureKind.NotInstalled or FailureKind.InvalidResult)
+        catch (MlpToolsException e) when (e.Kind is FailureKind.NotInstalled or FailureKind.InvalidResult || GathersAllInput)
         {
             ThrowTerminatingError(ToErrorRecord(e));
         }
@@ -58,6 +59,12 @@ public abstract class MlpCmdlet : PSCmdlet
         }
     }
 
+    /// <summary>
+    /// True for a cmdlet that builds one result from all its input (a dataset from rows): a bad input then stops it, so
+    /// that nothing half-built comes out.
+    /// </summary>
+    protected virtual bool GathersAllInput => false;
+
     /// <summary>The cmdlet's work for one pipeline input.</summary>
     protected abstract void ProcessItem();
 
@@ -78,6 +85,14 @@ public abstract class MlpCmdlet : PSCmdlet
         WriteProgress(new ProgressRecord(ProgressActivityId, activity, status) { PercentComplete = (int)Math.Clamp(fraction * 100, 0, 100) });
     }
 
+    /// <summary>Progress for an engine operation that reports the fraction done, on the pipeline thread that runs it.</summary>
+    protected IProgress<double> ProgressOf(string activity) => new FractionProgress(this, activity);
+
+    private sealed class FractionProgress(MlpCmdlet cmdlet, string activity) : IProgress<double>
+    {
+        public void Report(double fraction) => cmdlet.ReportProgress(activity, $"{fraction:P0}", fraction);
+    }
+
     private void CompleteProgress()
     {
         if (_progressShown)
@@ -89,6 +104,42 @@ public abstract class MlpCmdlet : PSCmdlet
 
     /// <summary>Resolves a path the PowerShell way: relative to the current location, providers and ~ included.</summary>
     protected string ResolvePath(string path) => SessionState.Path.GetUnresolvedProviderPathFromPSPath(path);
+
+    /// <summary>
+    /// Files named by -Path (wildcards expanded; a pattern that matches nothing is an error with <paramref name="notFoundId"/>)
+    /// or -LiteralPath (taken as written), as provider paths.
+    /// </summary>
+    protected IEnumerable<string> ResolveFiles(string[] paths, bool literal, string notFoundId)
+    {
+        if (literal)
+        {
+            return paths.Select(ResolvePath);
+        }
+        var files = new List<string>();
+        foreach (string pattern in paths)
+        {
+            if (!WildcardPattern.ContainsWildcardCharacters(pattern))
+            {
+                files.Add(ResolvePath(pattern));
+                continue;
+            }
+            Collection<string> matches;
+            try
+            {
+                matches = SessionState.Path.GetResolvedProviderPathFromPSPath(pattern, out _);
+            }
+            catch (ItemNotFoundException)
+            {
+                matches = new Collection<string>();
+            }
+            if (matches.Count == 0)
+            {
+                WriteError(ToErrorRecord(new MlpToolsException(notFoundId, FailureKind.ObjectNotFound, $"No file matches '{pattern}'.", pattern)));
+            }
+            files.AddRange(matches);
+        }
+        return files;
+    }
 
     internal static ErrorRecord ToErrorRecord(MlpToolsException e) => new(e, e.ErrorId, e.Kind switch
     {

@@ -1,4 +1,6 @@
 using System.Management.Automation;
+using MlpTools.Core;
+using MlpTools.Core.Data;
 using MlpTools.Core.Modeling;
 
 namespace MlpTools.Commands;
@@ -8,6 +10,10 @@ namespace MlpTools.Commands;
 [OutputType(typeof(MlpModel))]
 public sealed class NewMlpCommand : MlpCmdlet
 {
+    /// <summary>The data the model is for: input size, output size, class or target names, columns and image size come from it.</summary>
+    [Parameter(ValueFromPipeline = true)]
+    public MlpDataset? Dataset { get; set; }
+
     [Parameter]
     [ValidateRange(1, int.MaxValue)]
     public int InputSize { get; set; } = 784;
@@ -54,7 +60,30 @@ public sealed class NewMlpCommand : MlpCmdlet
 
     protected override void ProcessItem()
     {
-        var architecture = new MlpArchitecture(InputSize, HiddenSize, OutputSize, new ActivationSpec(Activation, Alpha, NegativeSlope), Initialization, Dropout);
-        WriteObject(MlpModel.Create(Name, architecture, Seed ?? Random.Shared.NextInt64(0, int.MaxValue)));
+        int inputSize = InputSize;
+        int outputSize = OutputSize;
+        Preprocessing? preprocessing = null;
+        if (Dataset is not null)
+        {
+            var bound = MyInvocation.BoundParameters;
+            inputSize = bound.ContainsKey(nameof(InputSize)) ? InputSize : Dataset.FeatureCount;
+            int answers = Dataset.Task == MlpTask.Regression ? Dataset.TargetNames.Count : Dataset.ClassCount;
+            outputSize = bound.ContainsKey(nameof(OutputSize)) ? OutputSize : answers;
+            if (answers == 0 || answers > outputSize)
+            {
+                throw new MlpToolsException("ModelOutputSizeMismatch", FailureKind.InvalidArgument,
+                    answers == 0
+                        ? $"Dataset '{Dataset.Name}' has no labels or targets, so it cannot say what the model's outputs are. Build it with -LabelProperty or -TargetProperty."
+                        : $"Dataset '{Dataset.Name}' has {answers} {(Dataset.Task == MlpTask.Regression ? "targets" : "classes")}; -OutputSize {outputSize} is too few. Leave -OutputSize out.", Dataset);
+            }
+            preprocessing = Preprocessing.Of(Dataset, outputSize);
+            if (inputSize != Dataset.FeatureCount)
+            {
+                throw new MlpToolsException("ModelInputSizeMismatch", FailureKind.InvalidArgument,
+                    $"Dataset '{Dataset.Name}' has {Dataset.FeatureCount} features; -InputSize {inputSize} does not fit it. Leave -InputSize out.", Dataset);
+            }
+        }
+        var architecture = new MlpArchitecture(inputSize, HiddenSize, outputSize, new ActivationSpec(Activation, Alpha, NegativeSlope), Initialization, Dropout);
+        WriteObject(MlpModel.Create(Name, architecture, Seed ?? Random.Shared.NextInt64(0, int.MaxValue), preprocessing));
     }
 }

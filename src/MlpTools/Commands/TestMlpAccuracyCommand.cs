@@ -1,13 +1,17 @@
 using System.Management.Automation;
+using MlpTools.Core;
 using MlpTools.Core.Data;
 using MlpTools.Core.Modeling;
 using MlpTools.Core.Training;
 
 namespace MlpTools.Commands;
 
-/// <summary>Measures a model's accuracy on a dataset: overall, per class (precision, recall, F1) and as a confusion matrix.</summary>
+/// <summary>
+/// Measures a model on a dataset: accuracy overall, per class (precision, recall, F1) and as a confusion matrix; for a
+/// regression model, RMSE, MAE and R² overall and per target.
+/// </summary>
 [Cmdlet(VerbsDiagnostic.Test, "MlpAccuracy")]
-[OutputType(typeof(AccuracyResult))]
+[OutputType(typeof(AccuracyResult), typeof(RegressionResult))]
 public sealed class TestMlpAccuracyCommand : TorchCmdlet
 {
     [Parameter(Mandatory = true, ValueFromPipeline = true)]
@@ -24,6 +28,17 @@ public sealed class TestMlpAccuracyCommand : TorchCmdlet
     protected override void ProcessItem()
     {
         using var threads = UseThreadCount();
+        if (Model.Task == MlpTask.Regression)
+        {
+            if (MinimumAccuracy is not null)
+            {
+                throw new MlpToolsException("AccuracyNotApplicable", FailureKind.InvalidArgument,
+                    $"Model '{Model.Name}' is a regression model, which has no accuracy. Check its .R2 or .Rmse instead, for example " +
+                    "'if ((Test-MlpAccuracy -Model $m -Dataset $d).R2 -lt 0.8) { throw }'.", Model);
+            }
+            WriteObject(Evaluator.Regression(Model, Dataset));
+            return;
+        }
         AccuracyResult result = Evaluator.Accuracy(Model, Dataset);
         WriteObject(result);
         if (MinimumAccuracy is double minimum)

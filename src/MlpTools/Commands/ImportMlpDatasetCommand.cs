@@ -1,0 +1,117 @@
+using System.Management.Automation;
+using MlpTools.Core;
+using MlpTools.Core.Data;
+using MlpTools.Core.Data.Images;
+using MlpTools.Core.Data.Tabular;
+
+namespace MlpTools.Commands;
+
+/// <summary>
+/// Reads a dataset from a CSV file (a header row; one column the label, or numeric target columns) or from a folder of
+/// images with one subfolder per class (torchvision's ImageFolder layout).
+/// </summary>
+[Cmdlet(VerbsData.Import, "MlpDataset", DefaultParameterSetName = PathSet)]
+[OutputType(typeof(MlpDataset))]
+public sealed class ImportMlpDatasetCommand : MlpCmdlet
+{
+    private const string PathSet = "Path";
+    private const string LiteralPathSet = "LiteralPath";
+
+    /// <summary>A CSV file or an image folder; wildcards are expanded (one dataset per match).</summary>
+    [Parameter(Mandatory = true, Position = 0, ParameterSetName = PathSet, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
+    [ValidateNotNullOrEmpty]
+    public string[] Path { get; set; } = Array.Empty<string>();
+
+    /// <summary>A CSV file or an image folder, taken exactly as written.</summary>
+    [Parameter(Mandatory = true, ParameterSetName = LiteralPathSet, ValueFromPipelineByPropertyName = true)]
+    [Alias("PSPath", "LP")]
+    [ValidateNotNullOrEmpty]
+    public string[] LiteralPath { get; set; } = Array.Empty<string>();
+
+    /// <summary>CSV: the column holding each row's class.</summary>
+    [Parameter]
+    [ValidateNotNullOrEmpty]
+    public string? LabelColumn { get; set; }
+
+    /// <summary>CSV: one or more numeric columns to estimate (regression).</summary>
+    [Parameter]
+    [ValidateNotNullOrEmpty]
+    public string[]? TargetColumn { get; set; }
+
+    /// <summary>CSV: the columns to use as features; by default every column but the label or targets.</summary>
+    [Parameter]
+    [ValidateNotNullOrEmpty]
+    public string[]? FeatureColumn { get; set; }
+
+    /// <summary>CSV: columns to one-hot encode even when their values look like numbers.</summary>
+    [Parameter]
+    [ValidateNotNullOrEmpty]
+    public string[]? CategoricalColumn { get; set; }
+
+    /// <summary>CSV: the field separator; ',' by default (';' and "`t" are common too).</summary>
+    [Parameter]
+    public char Delimiter { get; set; } = ',';
+
+    /// <summary>CSV: what to do with an empty cell: Error (default), DropRow, or Fill (numbers: the mean; categories: the most frequent).</summary>
+    [Parameter]
+    public MissingValuePolicy MissingValue { get; set; } = MissingValuePolicy.Error;
+
+    /// <summary>Images: the height and width every image is resized to (one value: a square); 28 by default, as MNIST.</summary>
+    [Parameter]
+    [ValidateCount(1, 2)]
+    [ValidateRange(1, 4096)]
+    public int[] ImageSize { get; set; } = { 28 };
+
+    /// <summary>The dataset's name; by default the file's or folder's name.</summary>
+    [Parameter]
+    [ValidateNotNullOrEmpty]
+    public string? Name { get; set; }
+
+    protected override void ProcessItem()
+    {
+        bool literal = ParameterSetName == LiteralPathSet;
+        foreach (string path in ResolveFiles(literal ? LiteralPath : Path, literal, "DatasetPathNotFound"))
+        {
+            try
+            {
+                WriteObject(Import(path));
+            }
+            catch (MlpToolsException e) when (e.Kind != FailureKind.NotInstalled)
+            {
+                // One unreadable source does not stop the others.
+                WriteError(ToErrorRecord(e));
+            }
+        }
+    }
+
+    private MlpDataset Import(string path)
+    {
+        string name = Name ?? System.IO.Path.GetFileNameWithoutExtension(System.IO.Path.TrimEndingDirectorySeparator(path));
+        if (Directory.Exists(path))
+        {
+            int height = ImageSize[0];
+            int width = ImageSize.Length > 1 ? ImageSize[1] : height;
+            var images = ImageFolderReader.Read(path, height, width, ProgressOf($"Reading images from {path}"), StopToken);
+            return MlpDataset.FromImages(name, "All", images.Pixels, images.LabelIndices, images.ClassNames, height, width, ImagePreparation.Resize, path);
+        }
+        if (!File.Exists(path))
+        {
+            throw new MlpToolsException("DatasetPathNotFound", FailureKind.ObjectNotFound,
+                $"There is no file or folder '{path}'. Give a CSV file, or a folder with one subfolder of images per class.", path);
+        }
+        var table = CsvTableReader.Read(path, Delimiter, new TableBuilderOptions
+        {
+            LabelColumn = LabelColumn,
+            TargetColumns = TargetColumn,
+            FeatureColumns = FeatureColumn,
+            CategoricalColumns = CategoricalColumn,
+            Missing = MissingValue,
+            RequireLabel = LabelColumn is not null,
+        }, ProgressOf($"Reading {path}"), StopToken);
+        foreach (string warning in table.Warnings)
+        {
+            WriteWarning(warning);
+        }
+        return MlpDataset.FromTable(name, "All", table, path);
+    }
+}
