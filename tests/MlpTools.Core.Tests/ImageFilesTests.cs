@@ -233,6 +233,19 @@ public class ImageFilesTests : IDisposable
     }
 
     [Fact]
+    public void AFileLargerThanAnyImageIsRefusedBeforeItIsRead()
+    {
+        string path = _temp.File("huge.png");
+        using (var sparse = new FileStream(path, FileMode.CreateNew))
+        {
+            sparse.SetLength(512L * 1024 * 1024 + 1); // no disk blocks: a sparse file
+        }
+        long before = GC.GetTotalAllocatedBytes(precise: true);
+        Assert.Contains("512 MB", Fails("ImageTooLarge", () => ImageFiles.Read(path, 28, 28, ImagePreparation.Digit)).Message);
+        Assert.InRange(GC.GetTotalAllocatedBytes(precise: true) - before, 0, 1 << 20);
+    }
+
+    [Fact]
     public void MissingFilesFoldersAndUnreadableFilesAreNamed()
     {
         string missing = _temp.File("missing.png");

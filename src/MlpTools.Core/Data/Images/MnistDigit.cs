@@ -54,6 +54,11 @@ internal static class MnistDigit
         int digitHeight = Math.Clamp((int)Math.Round(cropHeight * scale, MidpointRounding.AwayFromZero), 1, boxHeight);
         int digitWidth = Math.Clamp((int)Math.Round(cropWidth * scale, MidpointRounding.AwayFromZero), 1, boxWidth);
         float[] digit = ImageResampler.Resize(crop, cropHeight, cropWidth, digitHeight, digitWidth);
+        // Rounded to the bytes it will be, so the centre of mass is placed exactly where the returned image has it.
+        for (int i = 0; i < digit.Length; i++)
+        {
+            digit[i] = MathF.Round(Math.Clamp(digit[i], 0, 255), MidpointRounding.AwayFromZero);
+        }
 
         double mass = 0, rowMoment = 0, columnMoment = 0;
         for (int y = 0; y < digitHeight; y++)
