@@ -128,6 +128,14 @@ public class TabularCsvTests : IDisposable
         Assert.Equal(new float[] { 1, 2 }, Read(Csv("x,y\n1,A\n\n2,B\n\n", "ok.csv"), Label("y")).Features);
     }
 
+    [Fact]
+    public void ACellOfUnicodeSpacesIsMissingInAFileAsInObjects()
+    {
+        TabularData data = Read(Csv("x,c,y\n1,red,A\n\u00A0,\u2003,B\n3,blue,A\n"), Label("y", MissingValuePolicy.Fill));
+        Assert.Equal(new[] { "x", "c=blue", "c=red" }, data.Schema.EncodedNames);
+        Assert.Equal(new float[] { 1, 0, 1, 2, 1, 0, 3, 1, 0 }, data.Features);
+    }
+
     private const string WithGaps =
         "x,c,d,y\n" +
         "1,red,q,A\n" +

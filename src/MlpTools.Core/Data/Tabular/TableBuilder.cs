@@ -346,7 +346,7 @@ public sealed partial class TableBuilder
         }
         Span<char> chars = utf8.Length <= 256 ? stackalloc char[256] : new char[Encoding.UTF8.GetMaxCharCount(utf8.Length)];
         int length = Encoding.UTF8.GetChars(utf8, chars);
-        AcceptNonNumber(column, chars[..length].Trim());
+        AcceptText(column, chars[..length]); // still blank when its spaces are Unicode ones (a no-break space)
     }
 
     private void AcceptText(Column column, ReadOnlySpan<char> text)
