@@ -121,6 +121,25 @@ public class HostileFilesTests
         Assert.Contains("optimiser state", error.Message);
     }
 
+    [Theory]
+    [InlineData(OptimizerKind.Adam, 0.0)]
+    [InlineData(OptimizerKind.AdamW, 0.0)]
+    [InlineData(OptimizerKind.SGD, 0.0)]
+    [InlineData(OptimizerKind.SGD, 0.9)]
+    public void TheOptimiserLayoutCheckAcceptsWhatEveryOptimiserWrites(OptimizerKind optimizer, double momentum)
+    {
+        using var folder = new TempFolder();
+        var data = Separable();
+        using var model = Model();
+        var checkpoint = TrainingCheckpoint.WriteTo(folder.File("run.ckpt"));
+        Trainer.Train(model, data, null, Options with { Optimizer = optimizer, Momentum = momentum, WeightDecay = 1e-3 }, checkpoint: checkpoint).Take(1).ToList();
+
+        Resume(checkpoint.Path);
+
+        using var done = ModelFiles.Import(checkpoint.Path);
+        Assert.Equal(2, done.EpochsTrained);
+    }
+
     [Fact]
     public void CheckpointsNoLongerCarryTorchsGlobalGeneratorButOldOnesThatDoStillResume()
     {

@@ -191,8 +191,10 @@ public sealed class TrainingCheckpoint
     }
 
     /// <summary>
-    /// The optimiser's state must have the layout the optimiser of this model and recipe writes (its tensors' count, types
-    /// and shapes), which TorchSharp's reader would otherwise take from the file and allocate as told.
+    /// The optimiser's state must have the length the optimiser of this model and recipe writes, before any step (Adam's
+    /// moments exist from the start) or after one (SGD adds a momentum buffer per parameter at its first step, written
+    /// as TorchSharp writes a tensor: varint type, rank and sizes, then the values). TorchSharp's reader would otherwise
+    /// take counts and shapes from the file and allocate as told.
     /// </summary>
     private void RequireOptimizerLayout(OptimizerHelper optimizer, byte[] saved)
     {
@@ -201,10 +203,23 @@ public sealed class TrainingCheckpoint
         {
             optimizer.save_state_dict(writer);
         }
-        if (buffer.Length != saved.Length)
+        long withBuffers = buffer.Length + optimizer.parameters().Sum(p =>
+            VarintLength((long)p.dtype) + VarintLength(p.dim()) + p.shape.Sum(VarintLength) + p.NumberOfElements * p.ElementSize);
+        if (saved.Length != buffer.Length && saved.Length != withBuffers)
         {
-            throw ModelFileErrors.Corrupt(Path, $"the checkpoint's optimiser state has {saved.Length} bytes, but the {optimizer.GetType().Name} of this model writes {buffer.Length}.");
+            throw ModelFileErrors.Corrupt(Path, $"the checkpoint's optimiser state has {saved.Length} bytes, but the {optimizer.GetType().Name} " +
+                $"of this model writes {buffer.Length} (or {withBuffers} with its buffers).");
         }
+    }
+
+    private static long VarintLength(long value)
+    {
+        long length = 1;
+        for (ulong rest = (ulong)value; rest >= 0x80; rest >>= 7)
+        {
+            length++;
+        }
+        return length;
     }
 
     private static OptimizerHelper AsHelper(optim.Optimizer optimizer) => optimizer as OptimizerHelper
