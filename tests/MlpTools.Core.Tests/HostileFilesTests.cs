@@ -73,6 +73,7 @@ public class HostileFilesTests
     [InlineData("learningRate", "\"NaN\"", "LearningRate")]
     [InlineData("learningRate", "1e300", "LearningRate")]
     [InlineData("weightDecay", "\"Infinity\"", "WeightDecay")]
+    [InlineData("weightDecay", "5e8", "WeightDecay")]
     [InlineData("epochs", "2147483647", "Epochs")]
     [InlineData("momentum", "1", "Momentum")]
     [InlineData("optimizer", "99", "Optimizer")]

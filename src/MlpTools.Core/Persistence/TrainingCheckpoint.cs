@@ -75,7 +75,7 @@ public sealed class TrainingCheckpoint
         try
         {
             // The same checks as the recipe given as parameters: a batch of 2^31-1 images must not "train" zero batches.
-            options.Validate();
+            options.Validate(asParameters: true);
         }
         catch (MlpToolsException e)
         {

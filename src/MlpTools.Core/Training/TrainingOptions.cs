@@ -53,14 +53,20 @@ public sealed record TrainingOptions
     public const double MaxWeightDecay = 1e3;
     public const double MinGamma = 1e-6;
 
-    internal void Validate()
+    /// <summary>
+    /// Refuses a recipe the trainer cannot run. With <paramref name="asParameters"/> (a recipe read from a file), also what
+    /// only Invoke-MlpTraining's parameter validation refuses: a weight decay above <see cref="MaxWeightDecay"/>, which
+    /// the engine itself allows for experiments.
+    /// </summary>
+    internal void Validate(bool asParameters = false)
     {
         Require(Epochs > 0 && Epochs <= MaxEpochs, "Epochs", Epochs, $"a number of epochs from 1 to {MaxEpochs}");
         Require(BatchSize > 0 && BatchSize <= MaxBatchSize, "BatchSize", BatchSize, $"a number of images per batch from 1 to {MaxBatchSize}");
         Require(LearningRate >= MinLearningRate && LearningRate <= MaxLearningRate, "LearningRate", LearningRate, $"from {MinLearningRate} to {MaxLearningRate}, such as 1e-3");
         Require(Enum.IsDefined(Optimizer), "Optimizer", Optimizer, $"one of {string.Join(", ", Enum.GetNames<OptimizerKind>())}");
         Require(Momentum >= 0 && Momentum < 1, "Momentum", Momentum, "at least 0 and below 1");
-        Require(WeightDecay >= 0 && WeightDecay <= MaxWeightDecay, "WeightDecay", WeightDecay, $"from 0 to {MaxWeightDecay}, such as 1e-4");
+        Require(WeightDecay >= 0 && (asParameters ? WeightDecay <= MaxWeightDecay : double.IsFinite(WeightDecay)), "WeightDecay", WeightDecay,
+            asParameters ? $"from 0 to {MaxWeightDecay}, such as 1e-4" : "zero or a positive finite number such as 1e-4");
         Require(Enum.IsDefined(Schedule), "LearningRateSchedule", Schedule, $"one of {string.Join(", ", Enum.GetNames<LearningRateSchedule>())}");
         Require(StepSize > 0 && StepSize <= MaxEpochs, "StepSize", StepSize, $"a number of epochs from 1 to {MaxEpochs}");
         Require(Gamma >= MinGamma && Gamma <= 1, "Gamma", Gamma, $"from {MinGamma} to 1");
