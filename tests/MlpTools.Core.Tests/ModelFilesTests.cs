@@ -36,7 +36,8 @@ public class ModelFilesTests
         using var model = Trained(data);
 
         ModelFiles.Export(model, folder.File(fileName), format);
-        using var imported = ModelFiles.Import(folder.File(fileName));
+        // A torch.save file does not say its activation; MlpTools' own files and its SafeTensors files do.
+        using var imported = ModelFiles.Import(folder.File(fileName), activation: format == ModelFileFormat.PyTorch ? Activation.ReLU : null);
 
         Assert.Equal("16-8-4-2", imported.Layers);
         Assert.Equal(Answers(model, data), Answers(imported, data));
@@ -293,11 +294,14 @@ public class ModelFilesTests
         using var model = Model();
         ModelFiles.Export(model, folder.File("weights.pt"));
 
-        using var byFile = ModelFiles.Import(folder.File("weights.pt"));
+        using var byFile = ModelFiles.Import(folder.File("weights.pt"), activation: Activation.Tanh);
         using var named = ModelFiles.Import(folder.File("weights.pt"), ModelFileFormat.PyTorch, Activation.ReLU, "renamed");
 
-        Assert.Equal(("weights", 0L, 0), (byFile.Name, byFile.Seed, byFile.EpochsTrained));
+        Assert.Equal(("weights", 0L, 0, Activation.Tanh), (byFile.Name, byFile.Seed, byFile.EpochsTrained, byFile.Activation));
         Assert.Equal("renamed", named.Name);
+        // Without it, nothing is guessed.
+        var error = Fails("ModelActivationRequired", () => ModelFiles.Import(folder.File("weights.pt")));
+        Assert.Contains("-Activation", error.Message);
         Assert.Empty(byFile.History.Runs);
     }
 
