@@ -48,6 +48,9 @@ public static class ImageFiles
         return ToBytes(prepared);
     }
 
+    /// <summary>The same, for callers that hold an array (PowerShell cannot pass a span).</summary>
+    public static void WritePng(string path, byte[] pixels, int height, int width) => WritePng(path, pixels.AsSpan(), height, width);
+
     /// <summary>Writes a dataset image as an 8-bit grayscale PNG (bright ink on black, as stored).</summary>
     public static void WritePng(string path, ReadOnlySpan<byte> pixels, int height, int width)
     {
