@@ -117,11 +117,13 @@ public class FileFuzzTests(ITestOutputHelper output)
         Assert.Equal(4, run.Starts);
     }
 
-    [Fact]
-    public void ABombBuiltFromRepeatedBlocksInflatesToExactlyItsPrefixAndZeros()
+    [Theory]
+    [InlineData(3 * (1 << 20) + 5)]
+    [InlineData(2 * (1 << 20))]
+    [InlineData(0)]
+    public void ABombBuiltFromRepeatedBlocksInflatesToExactlyItsPrefixAndZeros(long zeros)
     {
         // Were the bomb not valid deflate, every bomb case would be refused at once and pass without testing anything.
-        long zeros = 3L * (1 << 20) + 5;
         byte[] bomb = Containers.DeflatedZeros(zeros, new byte[] { 7, 8, 9 });
         using var inflated = new MemoryStream();
         using (var deflate = new System.IO.Compression.DeflateStream(new MemoryStream(bomb), System.IO.Compression.CompressionMode.Decompress))

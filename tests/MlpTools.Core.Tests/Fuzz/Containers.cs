@@ -134,6 +134,10 @@ internal static class Containers
 {
     public static byte[] Deflate(byte[] content)
     {
+        if (content.Length == 0)
+        {
+            return new byte[] { 0x03, 0x00 }; // an empty final block: DeflateStream writes nothing at all for no input
+        }
         using var buffer = new MemoryStream();
         using (var deflate = new DeflateStream(buffer, CompressionLevel.Optimal, leaveOpen: true))
         {

@@ -218,7 +218,9 @@ internal static class Mutator
         var cuts = Enumerable.Range(0, parts - 1).Select(_ => random.Next(raw.Length + 1)).Order().ToList();
         cuts.Insert(0, 0);
         cuts.Add(raw.Length);
-        var file = Enumerable.Range(0, parts).SelectMany(i => TestData.Gzip(raw[cuts[i]..cuts[i + 1]])).ToArray();
+        // Members of our own, so that an empty part still makes a member (GZipStream writes nothing for no input).
+        var file = Enumerable.Range(0, parts).Select(i => raw[cuts[i]..cuts[i + 1]])
+            .SelectMany(part => Containers.GzipMember(Containers.Deflate(part), Crc32.Of(part), part.Length)).ToArray();
         return new("gzip members", $"{parts} members split at {string.Join(',', cuts.Skip(1).SkipLast(1))}", file, Expectation.SeedContentRequired);
     }
 
