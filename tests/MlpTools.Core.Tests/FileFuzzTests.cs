@@ -25,12 +25,12 @@ public class FileFuzzTests(ITestOutputHelper output)
         ["Import-Mlp"] = new()
         {
             "ModelFileEmpty", "ModelFileUnrecognized", "ModelFileCorrupt", "ModelFileVersionUnsupported", "ModelFileUnsafe",
-            "ModelStateDictInvalid", "ModelTooLarge",
+            "ModelStateDictInvalid", "ModelTooLarge", "ModelWeightsNotFinite",
         },
         ["Invoke-MlpTraining -Resume"] = new()
         {
-            "ModelFileEmpty", "ModelFileUnrecognized", "ModelFileCorrupt", "ModelFileVersionUnsupported", "ModelTooLarge",
-            "NotACheckpoint", "CheckpointDatasetMismatch", "ModelInputSizeMismatch", "ModelOutputSizeMismatch", "TrainingDiverged",
+            "ModelFileEmpty", "ModelFileUnrecognized", "ModelFileCorrupt", "ModelFileVersionUnsupported", "ModelFileUnsafe", "ModelTooLarge",
+            "ModelWeightsNotFinite", "NotACheckpoint", "CheckpointDatasetMismatch", "ModelInputSizeMismatch", "ModelOutputSizeMismatch", "TrainingDiverged",
         },
     };
 

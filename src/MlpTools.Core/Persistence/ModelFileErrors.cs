@@ -32,7 +32,7 @@ internal static class ModelFileErrors
         "the previous layer's outputs.", path);
 
     public static MlpToolsException NotFinite(string path, string key) => new("ModelWeightsNotFinite", FailureKind.InvalidData,
-        $"'{path}' holds NaN or infinite values in '{key}', so the model could only predict nonsense. Such weights come from a " +
+        $"'{path}' holds NaN, infinite or overflowing values in '{key}', so the model could only predict nonsense. Such weights come from a " +
         "run that diverged: train again from a checkpoint or file saved before it did, with a lower learning rate.", path);
 
     public static MlpToolsException ActivationRequired(string path) => new("ModelActivationRequired", FailureKind.InvalidArgument,

@@ -377,7 +377,7 @@ internal static partial class StateDicts
 
     /// <summary>
     /// Copies the tensors into the model, which must have exactly these keys and shapes (checked, not broadcast) and
-    /// finite values: a NaN or infinite weight makes every prediction meaningless, whatever format carried it.
+    /// finite values: a NaN, infinite or overflowing weight makes every prediction meaningless, whatever format carried it.
     /// </summary>
     public static void Load(MlpModel model, IReadOnlyDictionary<string, Tensor> tensors, string path)
     {
@@ -390,8 +390,9 @@ internal static partial class StateDicts
                     ? $"its weights lack '{key}' (they have: {DescribeKeys(tensors.Keys)})."
                     : $"'{key}' has shape [{string.Join(", ", value.shape)}] but the architecture needs [{string.Join(", ", parameter.shape)}].");
             }
-            using Tensor finite = value.isfinite().all();
-            if (!finite.item<bool>())
+            // The training loop's divergence test: weights whose squares overflow float32 give NaN logits although each is finite.
+            using var scope = NewDisposeScope();
+            if (!value.to(ScalarType.Float32).pow(2).sum().isfinite().item<bool>())
             {
                 throw ModelFileErrors.NotFinite(path, key);
             }

@@ -174,7 +174,7 @@ internal static class FuzzWorker
         }
         if (mutant.Expect is Expectation.SeedContent or Expectation.SeedContentRequired &&
             !(dataset.Count == FuzzSeeds.IdxCount && dataset.ImageHeight == FuzzSeeds.IdxHeight && dataset.ImageWidth == FuzzSeeds.IdxWidth &&
-              dataset.Pixels.AsSpan().SequenceEqual(seeds.Images.AsSpan(16)) && dataset.Labels.AsSpan().SequenceEqual(seeds.Labels.AsSpan(8))))
+              dataset.Pixels.AsSpan().SequenceEqual(seeds.Images.AsSpan(16)) && dataset.Labels!.Select(l => (byte)l).SequenceEqual(seeds.Labels.Skip(8))))
         {
             return $"read as {dataset}, not the seed's content, although its checksum no longer matches";
         }
@@ -185,7 +185,8 @@ internal static class FuzzWorker
     {
         string path = Path.Combine(folder, "model" + format switch { FuzzFormat.PyTorch => ".pt", FuzzFormat.SafeTensors => ".safetensors", _ => ".mlp" });
         File.WriteAllBytes(path, mutant.Bytes);
-        using var model = ModelFiles.Import(path);
+        // A .pt file never says its activation, so the caller gives it as Import-Mlp -Activation does; the others record theirs.
+        using var model = ModelFiles.Import(path, activation: format == FuzzFormat.PyTorch ? Activation.ReLU : null);
         return Judge(model, mutant, seeds.Weights);
     }
 
