@@ -31,38 +31,62 @@ public static class TorchRuntime
     public static int? ThreadCount => LoadError is null ? torch.get_num_threads() : null;
 
     /// <summary>
-    /// Runs libtorch with <paramref name="threadCount"/> intra-op threads until the returned scope is disposed, then
-    /// puts the previous count back. libtorch's setting is process-wide, so a command that changes it must restore it,
-    /// even when it fails or is stopped. Null leaves the setting alone (libtorch's default: one thread per core).
+    /// Runs libtorch with <paramref name="threadCount"/> intra-op threads until the returned scope is disposed. libtorch's
+    /// setting is process-wide, and commands in several runspaces may overlap in any order, so the scopes are counted
+    /// rather than stacked: while any is open, the count in force is that of the most recently started one still open;
+    /// when the last one ends, the count from before the first is put back (even when commands fail or are stopped).
+    /// Null leaves the setting alone (libtorch's default: one thread per core) and takes no part in this.
     /// </summary>
     public static IDisposable UseThreads(int? threadCount)
     {
         if (threadCount is not int count)
         {
-            return ThreadScope.None;
+            return NoThreadScope.Instance;
         }
         if (count < 1)
         {
             throw new ArgumentOutOfRangeException(nameof(threadCount), count, "A thread count is at least 1.");
         }
         EnsureAvailable();
-        int previous = torch.get_num_threads();
-        torch.set_num_threads(count);
-        return new ThreadScope(previous);
+        lock (OpenThreadScopes)
+        {
+            if (OpenThreadScopes.Count == 0)
+            {
+                _threadsBeforeScopes = torch.get_num_threads();
+            }
+            var scope = new ThreadScope(count);
+            OpenThreadScopes.Add(scope);
+            torch.set_num_threads(count);
+            return scope;
+        }
     }
 
-    private sealed class ThreadScope(int? previous) : IDisposable
+    /// <summary>The -ThreadCount scopes open now, oldest first; also the lock that guards the thread-count setting.</summary>
+    private static readonly List<ThreadScope> OpenThreadScopes = new();
+    private static int _threadsBeforeScopes;
+
+    private sealed class ThreadScope(int count) : IDisposable
     {
-        public static readonly ThreadScope None = new(null);
-        private int? _previous = previous;
+        public int Count { get; } = count;
 
         public void Dispose()
         {
-            if (_previous is int count)
+            lock (OpenThreadScopes)
             {
-                torch.set_num_threads(count);
-                _previous = null;
+                if (OpenThreadScopes.Remove(this))
+                {
+                    torch.set_num_threads(OpenThreadScopes.Count == 0 ? _threadsBeforeScopes : OpenThreadScopes[^1].Count);
+                }
             }
+        }
+    }
+
+    private sealed class NoThreadScope : IDisposable
+    {
+        public static readonly NoThreadScope Instance = new();
+
+        public void Dispose()
+        {
         }
     }
 
