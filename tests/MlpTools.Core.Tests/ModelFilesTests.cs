@@ -121,7 +121,7 @@ public class ModelFilesTests
         using var folder = new TempFolder();
         string path = folder.Write("m.mlp", Encoding.ASCII.GetBytes("previous"));
 
-        var error = Fails("ModelFileWriteFailed", () => AtomicFile.Write(path, stream =>
+        var error = Fails("FileWriteFailed", () => AtomicFile.Write(path, stream =>
         {
             stream.Write(new byte[4096]);
             throw new IOException("No space left on device");
@@ -138,7 +138,7 @@ public class ModelFilesTests
     {
         using var folder = new TempFolder();
         using var model = Model();
-        Fails("ModelFileFolderNotFound", () => ModelFiles.Export(model, folder.File("no/such/m.mlp")));
+        Fails("FolderNotFound", () => ModelFiles.Export(model, folder.File("no/such/m.mlp")));
     }
 
     [Fact]
@@ -153,7 +153,7 @@ public class ModelFilesTests
         Fails("ModelFileUnrecognized", () => ModelFiles.Import(folder.Write("other.zip", Zip(("readme.txt", "hi"u8.ToArray())))));
         var legacy = Fails("ModelFileUnrecognized", () => ModelFiles.Import(folder.Write("old.pt", new byte[] { 0x80, 0x02, (byte)'}', (byte)'.' })));
         Assert.Contains("before PyTorch 1.6", legacy.Message);
-        Fails("ModelFileUnrecognized", () => ModelFiles.Import(folder.Path));
+        Fails("PathIsFolder", () => ModelFiles.Import(folder.Path));
     }
 
     [Theory]

@@ -227,7 +227,7 @@ Describe 'Get-MnistDataset' {
             @{ Case = 'header claims an impossible size'; Images = 'impossible-images'; Labels = 'labels'; Id = 'IdxHeaderInvalid'; Category = 'InvalidData'; Culprit = 'impossible-images' }
             @{ Case = 'gzip magic but no gzip data'; Images = 'images'; Labels = 'corrupt.gz'; Id = 'IdxGzipInvalid'; Category = 'InvalidData'; Culprit = 'corrupt.gz' }
             @{ Case = 'images and labels counts differ'; Images = 'images'; Labels = 'two-labels'; Id = 'DatasetCountMismatch'; Category = 'InvalidData'; Culprit = 'images' }
-            @{ Case = 'a directory instead of a file'; Images = 'a-folder'; Labels = 'labels'; Id = 'IdxPathIsDirectory'; Category = 'InvalidArgument'; Culprit = 'a-folder' }
+            @{ Case = 'a directory instead of a file'; Images = 'a-folder'; Labels = 'labels'; Id = 'PathIsFolder'; Category = 'InvalidArgument'; Culprit = 'a-folder' }
             @{ Case = 'images with two dimensions'; Images = 'images-two-dimensions'; Labels = 'labels'; Id = 'IdxHeaderInvalid'; Category = 'InvalidData'; Culprit = 'images-two-dimensions' }
             @{ Case = 'labels with two dimensions'; Images = 'images'; Labels = 'labels-two-dimensions'; Id = 'IdxHeaderInvalid'; Category = 'InvalidData'; Culprit = 'labels-two-dimensions' }
             @{ Case = 'a labels header claiming four billion labels'; Images = 'images'; Labels = 'labels-billions'; Id = 'IdxHeaderInvalid'; Category = 'InvalidData'; Culprit = 'labels-billions' }
