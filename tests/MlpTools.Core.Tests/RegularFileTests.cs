@@ -225,27 +225,61 @@ public class RegularFileTests
         }
     }
 
-    [Fact]
-    public void OverlappingThreadCountsComeBackToTheOriginalWhenTheLastEndsInEitherOrder()
+    /// <summary>A -ThreadCount scope held open on a thread of its own until released, as a command in another runspace holds it.</summary>
+    private sealed class HeldThreadCount : IDisposable
     {
-        int original = TorchRuntime.ThreadCount!.Value;
-        int first = original == 1 ? 2 : 1, second = original == 3 ? 4 : 3;
+        private readonly ManualResetEventSlim _started = new(), _release = new();
+        private readonly Thread _thread;
 
-        var a = TorchRuntime.UseThreads(first);
-        var b = TorchRuntime.UseThreads(second);
-        Assert.Equal(second, TorchRuntime.ThreadCount);
-        a.Dispose();
-        Assert.Equal(second, TorchRuntime.ThreadCount);
-        b.Dispose();
-        Assert.Equal(original, TorchRuntime.ThreadCount);
+        public HeldThreadCount(int count)
+        {
+            _thread = new Thread(() =>
+            {
+                using (TorchRuntime.UseThreads(count))
+                {
+                    _started.Set();
+                    _release.Wait(TimeSpan.FromSeconds(30));
+                    CountAtEnd = TorchRuntime.ThreadCount;
+                }
+                CountAfter = TorchRuntime.ThreadCount;
+            });
+            _thread.Start();
+            Assert.True(_started.Wait(TimeSpan.FromSeconds(30)));
+        }
 
-        a = TorchRuntime.UseThreads(first);
-        b = TorchRuntime.UseThreads(second);
-        b.Dispose();
-        Assert.Equal(first, TorchRuntime.ThreadCount);
-        b.Dispose();
-        Assert.Equal(first, TorchRuntime.ThreadCount);
-        a.Dispose();
-        Assert.Equal(original, TorchRuntime.ThreadCount);
+        /// <summary>The thread's own count just before its scope ended, and after.</summary>
+        public int? CountAtEnd { get; private set; }
+        public int? CountAfter { get; private set; }
+
+        public void Dispose()
+        {
+            _release.Set();
+            _thread.Join();
+        }
+    }
+
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public void OverlappingThreadCountsEachHoldTheirOwnAndTheDefaultComesBackWhenTheLastEnds(bool firstEndsFirst)
+    {
+        int original = TorchRuntime.DefaultThreadCount!.Value;
+        int[] others = new[] { 1, 2, 3 }.Where(c => c != original).ToArray();
+        int mine = TorchRuntime.ThreadCount!.Value;
+
+        var a = new HeldThreadCount(others[0]);
+        Assert.Equal(others[0], TorchRuntime.DefaultThreadCount);
+        // This thread of B's meets libtorch while A's count is the default: it must not keep it afterwards.
+        var b = new HeldThreadCount(others[1]);
+        Assert.Equal(others[1], TorchRuntime.DefaultThreadCount);
+        (firstEndsFirst ? a : b).Dispose();
+        (firstEndsFirst ? b : a).Dispose();
+
+        Assert.Equal(others[0], a.CountAtEnd);
+        Assert.Equal(others[1], b.CountAtEnd);
+        Assert.Equal(original, a.CountAfter);
+        Assert.Equal(original, b.CountAfter);
+        Assert.Equal(original, TorchRuntime.DefaultThreadCount);
+        Assert.Equal(mine, TorchRuntime.ThreadCount);
     }
 }

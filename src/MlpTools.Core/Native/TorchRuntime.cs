@@ -31,11 +31,19 @@ public static class TorchRuntime
     public static int? ThreadCount => LoadError is null ? torch.get_num_threads() : null;
 
     /// <summary>
-    /// Runs libtorch with <paramref name="threadCount"/> intra-op threads until the returned scope is disposed. libtorch's
-    /// setting is process-wide, and commands in several runspaces may overlap in any order, so the scopes are counted
-    /// rather than stacked: while any is open, the count in force is that of the most recently started one still open;
-    /// when the last one ends, the count from before the first is put back (even when commands fail or are stopped).
-    /// Null leaves the setting alone (libtorch's default: one thread per core) and takes no part in this.
+    /// libtorch's thread count for threads it has not met yet: the process-wide default each new thread (a new
+    /// runspace's, for one) starts with. Null when libtorch did not load.
+    /// </summary>
+    public static int? DefaultThreadCount => LoadError is null ? OnNewThread(torch.get_num_threads) : null;
+
+    /// <summary>
+    /// Runs libtorch with <paramref name="threadCount"/> intra-op threads on the calling thread until the returned scope
+    /// is disposed (on the same thread). libtorch keeps a count per thread and a process-wide default for threads it has
+    /// not met yet, and setting one sets both; commands in several runspaces may overlap and end in any order. So the
+    /// scopes are counted, not stacked: the default from before the first of the overlapping scopes is remembered, each
+    /// scope gives its thread back the count it had (that default, for a thread that first met libtorch during the
+    /// overlap), and the last scope to end puts that default back, even when commands fail or are stopped.
+    /// Null leaves everything alone (libtorch's default: one thread per core) and takes no part in this.
     /// </summary>
     public static IDisposable UseThreads(int? threadCount)
     {
@@ -48,34 +56,60 @@ public static class TorchRuntime
             throw new ArgumentOutOfRangeException(nameof(threadCount), count, "A thread count is at least 1.");
         }
         EnsureAvailable();
-        lock (OpenThreadScopes)
+        lock (ThreadCountLock)
         {
-            if (OpenThreadScopes.Count == 0)
+            // Read first: libtorch gives a thread the default when it first reads the count, even after a set, so a
+            // thread that only set it would later fall back to whatever the default is by then.
+            int own = torch.get_num_threads();
+            if (_openThreadScopes == 0)
             {
-                _threadsBeforeScopes = torch.get_num_threads();
+                _defaultBeforeScopes = OnNewThread(torch.get_num_threads);
             }
-            var scope = new ThreadScope(count);
-            OpenThreadScopes.Add(scope);
+            // During an overlap this thread's own count may be another open scope's, taken as the default when it
+            // first met libtorch; afterwards it gets the default from before the overlap.
+            int previous = _openThreadScopes == 0 ? own : _defaultBeforeScopes;
+            _openThreadScopes++;
             torch.set_num_threads(count);
-            return scope;
+            return new ThreadScope(previous);
         }
     }
 
-    /// <summary>The -ThreadCount scopes open now, oldest first; also the lock that guards the thread-count setting.</summary>
-    private static readonly List<ThreadScope> OpenThreadScopes = new();
-    private static int _threadsBeforeScopes;
+    private static readonly object ThreadCountLock = new();
+    private static int _openThreadScopes;
+    private static int _defaultBeforeScopes;
 
-    private sealed class ThreadScope(int count) : IDisposable
+    /// <summary>Runs <paramref name="work"/> on a thread of its own: the only way to read or set libtorch's default without touching a thread in use.</summary>
+    private static int OnNewThread(Func<int> work)
     {
-        public int Count { get; } = count;
+        int result = 0;
+        var thread = new Thread(() => result = work()) { IsBackground = true };
+        thread.Start();
+        thread.Join();
+        return result;
+    }
+
+    private sealed class ThreadScope(int previous) : IDisposable
+    {
+        private bool _disposed;
 
         public void Dispose()
         {
-            lock (OpenThreadScopes)
+            lock (ThreadCountLock)
             {
-                if (OpenThreadScopes.Remove(this))
+                if (_disposed)
                 {
-                    torch.set_num_threads(OpenThreadScopes.Count == 0 ? _threadsBeforeScopes : OpenThreadScopes[^1].Count);
+                    return;
+                }
+                _disposed = true;
+                _openThreadScopes--;
+                torch.set_num_threads(previous);
+                if (_openThreadScopes == 0 && previous != _defaultBeforeScopes)
+                {
+                    OnNewThread(() =>
+                    {
+                        torch.set_num_threads(_defaultBeforeScopes);
+                        return 0;
+                    });
                 }
             }
         }
