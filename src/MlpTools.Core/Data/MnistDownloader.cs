@@ -55,7 +55,7 @@ public sealed class MnistDownloader : IDisposable
                 string downloaded = AtomicFile.TemporaryPath(folder, stem);
                 try
                 {
-                    Fetch(source, downloaded, cancel);
+                    Fetch(source, downloaded, target, cancel);
                     AtomicFile.Write(target, output => WriteVerified(downloaded, output, expected, cancel));
                     return source;
                 }
@@ -86,22 +86,23 @@ public sealed class MnistDownloader : IDisposable
 
     /// <summary>
     /// Copies <paramref name="source"/> to the local file <paramref name="downloaded"/>. What fails while reading is the
-    /// mirror's fault (an exception the caller counts as a failed mirror); what fails while writing is FileWriteFailed.
+    /// mirror's fault (an exception the caller counts as a failed mirror); what fails while writing is FileWriteFailed,
+    /// naming <paramref name="target"/>, the file the download is for.
     /// </summary>
-    private void Fetch(Uri source, string downloaded, CancellationToken cancel)
+    private void Fetch(Uri source, string downloaded, string target, CancellationToken cancel)
     {
         using Stream body = source.IsFile ? OpenLocal(source.LocalPath) : OpenHttp(source, cancel);
         // Unbuffered, so every failed write shows here and none is left for Dispose.
-        using var output = WriteLocal(downloaded, () => new FileStream(downloaded, FileMode.CreateNew, FileAccess.Write, FileShare.None, bufferSize: 0));
+        using var output = WriteLocal(target, () => new FileStream(downloaded, FileMode.CreateNew, FileAccess.Write, FileShare.None, bufferSize: 0));
         var chunk = new byte[1 << 16];
         int read;
         while ((read = body.ReadAsync(chunk, cancel).AsTask().GetAwaiter().GetResult()) > 0)
         {
-            WriteLocal(downloaded, () => { output.Write(chunk, 0, read); return output; });
+            WriteLocal(target, () => { output.Write(chunk, 0, read); return output; });
         }
     }
 
-    private static T WriteLocal<T>(string path, Func<T> write)
+    private static T WriteLocal<T>(string target, Func<T> write)
     {
         try
         {
@@ -109,7 +110,7 @@ public sealed class MnistDownloader : IDisposable
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            throw RegularFile.WriteFailed(path, e, $"Nothing was written to '{Path.GetDirectoryName(path)}'.");
+            throw RegularFile.WriteFailed(target, e, $"Nothing was written to '{Path.GetDirectoryName(target)}'.");
         }
     }
 

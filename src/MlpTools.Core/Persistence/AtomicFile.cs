@@ -41,12 +41,27 @@ internal static class AtomicFile
         bool publishing = false;
         try
         {
-            using (var stream = new FileStream(temporary, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 16))
+            var stream = new FileStream(temporary, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 16);
+            try
             {
                 write(stream);
                 // Data on the disk before the rename makes it visible: otherwise a power cut could leave a renamed but empty file.
                 stream.Flush(flushToDisk: true);
             }
+            catch
+            {
+                // Closing flushes what is still buffered, which fails again on a full disk: that second error must not
+                // replace the first.
+                try
+                {
+                    stream.Dispose();
+                }
+                catch (IOException)
+                {
+                }
+                throw;
+            }
+            stream.Dispose();
             if (refuseExisting is null)
             {
                 // Checked again just before the rename, which would replace a device or FIFO put there meanwhile.
