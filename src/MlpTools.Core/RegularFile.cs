@@ -18,9 +18,9 @@ internal static class RegularFile
     // POSIX file-type bits as .NET's System.Native reports them (it maps each platform's values to these).
     private const int TypeMask = 0xF000, FifoType = 0x1000, CharacterDeviceType = 0x2000, FolderType = 0x4000,
         BlockDeviceType = 0x6000, RegularType = 0x8000, SocketType = 0xC000;
-    private const int NoSuchEntry = 2, NotAFolder = 20;
+    private const int NoSuchEntry = 2, NotPermitted = 1, AlreadyExists = 17, NotAFolder = 20, NotSupportedOnLinux = 95, NotSupportedOnMac = 45;
     private const int ChunkBytes = 1 << 20;
-    private static bool _statUnavailable = OperatingSystem.IsWindows();
+    private static bool _nativeUnavailable = OperatingSystem.IsWindows();
 
     /// <summary>
     /// Whether a regular file is at <paramref name="fullPath"/> (false: nothing is there). Throws PathIsFolder,
@@ -72,6 +72,51 @@ internal static class RegularFile
         return filled;
     }
 
+    /// <summary>
+    /// Makes the finished <paramref name="temporary"/> file visible as <paramref name="fullPath"/> only if nothing is
+    /// there at that moment, in one step that no other writer can slip between: link() fails when the name is taken.
+    /// (File.Move without overwrite checks and then renames, so two writers can both succeed.) Returns false when the
+    /// name is taken; the temporary file is then left for the caller to delete.
+    /// </summary>
+    public static bool PublishIfAbsent(string temporary, string fullPath)
+    {
+        if (!_nativeUnavailable)
+        {
+            try
+            {
+                if (Link(temporary, fullPath) == 0)
+                {
+                    File.Delete(temporary);
+                    return true;
+                }
+                int error = Marshal.GetLastPInvokeError();
+                if (error == AlreadyExists)
+                {
+                    return false;
+                }
+                // Anything but a file system without hard links (FAT, some network shares) is an error to report.
+                if (error is not (NotPermitted or NotSupportedOnLinux or NotSupportedOnMac))
+                {
+                    throw new IOException(Marshal.GetPInvokeErrorMessage(error));
+                }
+            }
+            catch (Exception e) when (e is DllNotFoundException or EntryPointNotFoundException)
+            {
+                _nativeUnavailable = true;
+            }
+        }
+        // Windows' move without replacing is one step already; elsewhere this is the best that is left.
+        try
+        {
+            File.Move(temporary, fullPath, overwrite: false);
+            return true;
+        }
+        catch (IOException) when (Inspect(fullPath) != Kind.Missing)
+        {
+            return false;
+        }
+    }
+
     /// <summary>The error of a write that failed part-way (full disk, permissions): the same id from every writer.</summary>
     public static MlpToolsException WriteFailed(string fullPath, Exception cause, string outcome) => new("FileWriteFailed", FailureKind.WriteError,
         $"Could not write '{fullPath}': {cause.Message} {outcome} Check that the folder is writable and the disk has space, then try again.", fullPath, cause);
@@ -82,7 +127,7 @@ internal static class RegularFile
 
     internal static Kind Inspect(string fullPath)
     {
-        if (!_statUnavailable)
+        if (!_nativeUnavailable)
         {
             try
             {
@@ -107,8 +152,8 @@ internal static class RegularFile
             }
             catch (Exception e) when (e is DllNotFoundException or EntryPointNotFoundException)
             {
-                // A host without .NET's System.Native (a single-file app): fall back to what .NET's file API tells.
-                _statUnavailable = true;
+                // A host without .NET's System.Native (a single-file app): fall back to what .NET's file API offers.
+                _nativeUnavailable = true;
             }
         }
         return Directory.Exists(fullPath) ? Kind.Folder : File.Exists(fullPath) ? Kind.Regular : Kind.Missing;
@@ -125,6 +170,9 @@ internal static class RegularFile
 
     // .NET's own stat() wrapper: its FileStatus starts with Flags and Mode (two int32s) on every Unix, whatever the
     // platform's struct stat looks like. The buffer is larger than the struct, so later fields can only grow into it.
+    [DllImport("libSystem.Native", EntryPoint = "SystemNative_Link", SetLastError = true)]
+    private static extern int Link([MarshalAs(UnmanagedType.LPUTF8Str)] string source, [MarshalAs(UnmanagedType.LPUTF8Str)] string link);
+
     [DllImport("libSystem.Native", EntryPoint = "SystemNative_Stat", SetLastError = true)]
     private static extern int Stat([MarshalAs(UnmanagedType.LPUTF8Str)] string path, [Out] byte[] status);
 }

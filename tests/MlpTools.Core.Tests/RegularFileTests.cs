@@ -71,6 +71,15 @@ public class RegularFileTests
     }
 
     [Fact]
+    public void AnIdxFileThatFailsToReadIsIdxFileReadFailedNotACrash()
+    {
+        // A regular file to stat() whose first read fails with EIO: nothing is mapped at address 0.
+        var error = Fails("IdxFileReadFailed", () => IdxReader.Read("/proc/self/mem", 1));
+        Assert.Equal(FailureKind.ResourceUnavailable, error.Kind);
+        Fails("IdxFileReadFailed", () => IdxReader.ReadDimensions("/proc/self/mem", 1));
+    }
+
+    [Fact]
     public void WritersRefuseAFifoALinkToADeviceAndALinkLoopAndLeaveThemAsTheyWere()
     {
         using var folder = new TempFolder();

@@ -32,12 +32,17 @@ public static class IdxReader
             }
             return content;
         }
-        catch (InvalidDataException e)
+        catch (Exception e) when (e is InvalidDataException or IOException or UnauthorizedAccessException)
         {
-            throw new MlpToolsException("IdxGzipInvalid", FailureKind.InvalidData,
-                $"'{path}' looks gzip-compressed but cannot be decompressed ({e.Message}). Delete it and get the file again.", path, e);
+            throw Unreadable(path, e);
         }
     }
+
+    private static MlpToolsException Unreadable(string path, Exception e) => e is InvalidDataException
+        ? new("IdxGzipInvalid", FailureKind.InvalidData,
+            $"'{path}' looks gzip-compressed but cannot be decompressed ({e.Message}). Delete it and get the file again.", path, e)
+        : new("IdxFileReadFailed", FailureKind.ResourceUnavailable,
+            $"Could not read '{path}': {e.Message} Check its permissions and the disk, then try again.", path, e);
 
     /// <summary>Opens an IDX file, refusing a folder, a FIFO, a device or a link loop before anything is opened.</summary>
     private static FileStream Open(string path) => RegularFile.OpenRead(path, () =>
@@ -159,10 +164,9 @@ public static class IdxReader
             using Stream stream = IsGzip(file) ? new GZipStream(file, CompressionMode.Decompress) : file;
             return ReadHeader(stream, expectedDimensionCount, path).Dimensions;
         }
-        catch (InvalidDataException e)
+        catch (Exception e) when (e is InvalidDataException or IOException or UnauthorizedAccessException)
         {
-            throw new MlpToolsException("IdxGzipInvalid", FailureKind.InvalidData,
-                $"'{path}' looks gzip-compressed but cannot be decompressed ({e.Message}). Delete it and get the file again.", path, e);
+            throw Unreadable(path, e);
         }
     }
 

@@ -38,7 +38,6 @@ internal static class AtomicFile
             throw refuseExisting(fullPath);
         }
         string temporary = TemporaryPath(folder, Path.GetFileName(fullPath));
-        bool publishing = false;
         try
         {
             var stream = new FileStream(temporary, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 16);
@@ -72,17 +71,11 @@ internal static class AtomicFile
                 }
                 File.Move(temporary, fullPath, overwrite: true);
             }
-            else
+            else if (!RegularFile.PublishIfAbsent(temporary, fullPath))
             {
-                // Not check-then-rename: the move itself fails when the target exists (link() on Unix).
-                publishing = true;
-                File.Move(temporary, fullPath, overwrite: false);
+                // Not check-then-rename: the publish itself failed because a file appeared meanwhile.
+                throw refuseExisting(fullPath);
             }
-        }
-        catch (IOException) when (publishing && (File.Exists(fullPath) || Directory.Exists(fullPath)))
-        {
-            TryDelete(temporary);
-            throw refuseExisting!(fullPath);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
