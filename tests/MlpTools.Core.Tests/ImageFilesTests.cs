@@ -106,8 +106,8 @@ public class ImageFilesTests : IDisposable
     public void WritePngRefusesAMissingFolderAndAFolderPath()
     {
         string missing = Path.Combine(_temp.Path, "no-such-folder", "a.png");
-        Assert.Equal(missing, Fails("ImageFolderNotFound", () => ImageFiles.WritePng(missing, new byte[4], 2, 2)).Target);
-        Fails("ImagePathIsDirectory", () => ImageFiles.WritePng(_temp.Path, new byte[4], 2, 2));
+        Assert.Equal(missing, Fails("FolderNotFound", () => ImageFiles.WritePng(missing, new byte[4], 2, 2)).Target);
+        Fails("PathIsFolder", () => ImageFiles.WritePng(_temp.Path, new byte[4], 2, 2));
         Assert.Empty(Directory.GetFileSystemEntries(_temp.Path));
     }
 
@@ -251,7 +251,7 @@ public class ImageFilesTests : IDisposable
         string missing = _temp.File("missing.png");
         Assert.Equal(missing, Fails("ImageFileNotFound", () => ImageFiles.Read(missing, 28, 28, ImagePreparation.Digit)).Target);
         Fails("ImageFileNotFound", () => ImageFiles.Read(Path.Combine(_temp.Path, "no-folder", "a.png"), 28, 28, ImagePreparation.Digit));
-        Fails("ImagePathIsDirectory", () => ImageFiles.Read(_temp.Path, 28, 28, ImagePreparation.Digit));
+        Fails("PathIsFolder", () => ImageFiles.Read(_temp.Path, 28, 28, ImagePreparation.Digit));
         if (OperatingSystem.IsLinux())
         {
             // Reading a process's memory from offset 0 fails with EIO: an I/O error while reading, not a missing file.

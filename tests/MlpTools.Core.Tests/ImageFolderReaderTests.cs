@@ -84,13 +84,13 @@ public class ImageFolderReaderTests : IDisposable
     }
 
     [Fact]
-    public void AMissingFolderOrAFileIsImageFolderNotFound()
+    public void AMissingFolderOrAFileIsFolderNotFound()
     {
         string missing = _temp.File("nothing-here");
-        var error = Fails("ImageFolderNotFound", () => ImageFolderReader.Read(missing, 28, 28, null, default));
+        var error = Fails("FolderNotFound", () => ImageFolderReader.Read(missing, 28, 28, null, default));
         Assert.Equal((missing, FailureKind.ObjectNotFound), (error.Target, error.Kind));
         string file = WriteSolid("file.png", 1);
-        Assert.Contains("is a file", Fails("ImageFolderNotFound", () => ImageFolderReader.Read(file, 28, 28, null, default)).Message);
+        Assert.Contains("is a file", Fails("FolderNotFound", () => ImageFolderReader.Read(file, 28, 28, null, default)).Message);
     }
 
     [Fact]

@@ -122,7 +122,7 @@ public class ModelFilesTests
         using var folder = new TempFolder();
         string path = folder.Write("m.mlp", Encoding.ASCII.GetBytes("previous"));
 
-        var error = Fails("ModelFileWriteFailed", () => AtomicFile.Write(path, stream =>
+        var error = Fails("FileWriteFailed", () => AtomicFile.Write(path, stream =>
         {
             stream.Write(new byte[4096]);
             throw new IOException("No space left on device");
@@ -139,7 +139,7 @@ public class ModelFilesTests
     {
         using var folder = new TempFolder();
         using var model = Model();
-        Fails("ModelFileFolderNotFound", () => ModelFiles.Export(model, folder.File("no/such/m.mlp")));
+        Fails("FolderNotFound", () => ModelFiles.Export(model, folder.File("no/such/m.mlp")));
     }
 
     [Fact]
@@ -154,7 +154,7 @@ public class ModelFilesTests
         Fails("ModelFileUnrecognized", () => ModelFiles.Import(folder.Write("other.zip", Zip(("readme.txt", "hi"u8.ToArray())))));
         var legacy = Fails("ModelFileUnrecognized", () => ModelFiles.Import(folder.Write("old.pt", new byte[] { 0x80, 0x02, (byte)'}', (byte)'.' })));
         Assert.Contains("before PyTorch 1.6", legacy.Message);
-        Fails("ModelFileUnrecognized", () => ModelFiles.Import(folder.Path));
+        Fails("PathIsFolder", () => ModelFiles.Import(folder.Path));
     }
 
     [Theory]

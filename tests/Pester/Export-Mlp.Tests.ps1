@@ -126,14 +126,14 @@ Describe 'Export-Mlp' {
     }
 
     Context 'Failures' {
-        It 'a missing folder: ModelFileFolderNotFound (ObjectNotFound)' {
+        It 'a missing folder: FolderNotFound (ObjectNotFound)' {
             $err = { Export-Mlp -Model $model -Path (Join-Path $TestDrive 'no/such/folder/m.mlp') -ErrorAction Stop } |
-                Should -Throw -ErrorId "ModelFileFolderNotFound,$Cmdlet" -PassThru
+                Should -Throw -ErrorId "FolderNotFound,$Cmdlet" -PassThru
             $err.CategoryInfo.Category | Should -Be 'ObjectNotFound'
         }
 
-        It 'a folder as the path: ModelFileIsFolder' {
-            { Export-Mlp -Model $model -Path $TestDrive -Force -ErrorAction Stop } | Should -Throw -ErrorId "ModelFileIsFolder,$Cmdlet"
+        It 'a folder as the path: PathIsFolder' {
+            { Export-Mlp -Model $model -Path $TestDrive -Force -ErrorAction Stop } | Should -Throw -ErrorId "PathIsFolder,$Cmdlet"
         }
 
         It 'an unknown -Format is rejected by parameter validation' {
@@ -168,9 +168,9 @@ Describe 'Export-Mlp' {
             umount $disk
         }
 
-        It 'fails with ModelFileWriteFailed (WriteError) and says the disk is full' {
+        It 'fails with FileWriteFailed (WriteError) and says the disk is full' {
             $err | Should -Not -BeNullOrEmpty
-            $err.FullyQualifiedErrorId | Should -BeExactly "ModelFileWriteFailed,$Cmdlet"
+            $err.FullyQualifiedErrorId | Should -BeExactly "FileWriteFailed,$Cmdlet"
             $err.CategoryInfo.Category | Should -Be 'WriteError'
             $err.Exception.Message | Should -Match 'No space left on device'
             $err.Exception.Message | Should -Match 'The file is unchanged'

@@ -18,7 +18,7 @@ public static class ModelFiles
     public static void Export(MlpModel model, string path, ModelFileFormat format = ModelFileFormat.Auto, bool overwrite = false)
     {
         string fullPath = Path.GetFullPath(path);
-        if (!overwrite && File.Exists(fullPath))
+        if (!overwrite && RegularFile.Exists(fullPath))
         {
             throw ModelFileErrors.Exists(fullPath);
         }
@@ -47,7 +47,7 @@ public static class ModelFiles
                     MlpFile.Write(stream, model);
                     break;
             }
-        }, replaceReadOnly: overwrite);
+        }, refuseExisting: overwrite ? null : ModelFileErrors.Exists, replaceReadOnly: overwrite);
     }
 
     /// <summary>The format a path's extension suggests: .pt and .pth are PyTorch, .safetensors SafeTensors, anything else MlpTools.</summary>
@@ -63,10 +63,11 @@ public static class ModelFiles
     /// shapes and the activation from the file's metadata (Export-Mlp records the architecture in SafeTensors files) or
     /// from <paramref name="activation"/>, which is required when the file does not say and takes precedence when it does.
     /// </summary>
-    public static MlpModel Import(string path, ModelFileFormat format = ModelFileFormat.Auto, Activation? activation = null, string? name = null)
+    public static MlpModel Import(string path, ModelFileFormat format = ModelFileFormat.Auto, Activation? activation = null, string? name = null,
+        CancellationToken cancel = default)
     {
         string fullPath = Path.GetFullPath(path);
-        byte[] content = ReadWhole(fullPath);
+        byte[] content = ReadWhole(fullPath, cancel);
         ModelFileFormat detected = Detect(content, fullPath);
         if (format != ModelFileFormat.Auto && format != detected)
         {
@@ -147,7 +148,7 @@ public static class ModelFiles
     public static ModelFileFormat Detect(string path)
     {
         string fullPath = Path.GetFullPath(path);
-        return Detect(ReadWhole(fullPath), fullPath);
+        return Detect(ReadWhole(fullPath, CancellationToken.None), fullPath);
     }
 
     internal static ModelFileFormat Detect(byte[] content, string path)
@@ -195,26 +196,24 @@ public static class ModelFiles
         _ => "a SafeTensors file",
     };
 
-    private static byte[] ReadWhole(string fullPath)
+    /// <summary>
+    /// The whole file, read in chunks that <paramref name="cancel"/> can stop between; only a regular file is opened
+    /// (a FIFO, a device or a link loop is refused first). <paramref name="notFound"/> replaces ModelFileNotFound.
+    /// </summary>
+    internal static byte[] ReadWhole(string fullPath, CancellationToken cancel, Func<MlpToolsException>? notFound = null)
     {
-        if (Directory.Exists(fullPath))
-        {
-            throw ModelFileErrors.Unrecognized(fullPath, "it is a folder.");
-        }
-        if (!File.Exists(fullPath))
-        {
-            throw ModelFileErrors.NotFound(fullPath);
-        }
         try
         {
-            // FileShare.Delete too, so that an Export-Mlp replacing the file meanwhile is not blocked on Windows.
-            using var file = new FileStream(fullPath, FileMode.Open, FileAccess.Read, FileShare.Read | FileShare.Delete);
+            using var file = RegularFile.OpenRead(fullPath, notFound ?? (() => ModelFileErrors.NotFound(fullPath)));
             if (file.Length > MaxFileBytes)
             {
                 throw ModelFileErrors.Unrecognized(fullPath, $"it is {file.Length} bytes, larger than any model MlpTools can hold.");
             }
             var content = new byte[file.Length];
-            file.ReadExactly(content);
+            if (RegularFile.ReadChunked(file, content, cancel) < content.Length)
+            {
+                throw new IOException("the file became shorter while it was read.");
+            }
             return content;
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)

@@ -34,23 +34,57 @@ public sealed class TrainingCheckpoint
     /// <summary>The checkpoint file.</summary>
     public string Path { get; }
 
-    /// <summary>Checkpoints for a new run, written to <paramref name="path"/> (replaced after every epoch).</summary>
-    public static TrainingCheckpoint WriteTo(string path) => new(System.IO.Path.GetFullPath(path), null);
+    /// <summary>
+    /// Checkpoints for a new run, written to <paramref name="path"/> (replaced after every epoch). The path must hold a
+    /// checkpoint or nothing: any other file there (a model file above all) is refused rather than replaced.
+    /// </summary>
+    public static TrainingCheckpoint WriteTo(string path, CancellationToken cancel = default)
+    {
+        string fullPath = System.IO.Path.GetFullPath(path);
+        string folder = System.IO.Path.GetDirectoryName(fullPath) ?? ".";
+        if (!Directory.Exists(folder))
+        {
+            throw RegularFile.FolderNotFound(fullPath, folder);
+        }
+        if (RegularFile.Exists(fullPath) && WhatIsThere(fullPath, cancel) is string other)
+        {
+            throw new MlpToolsException("CheckpointPathOccupied", FailureKind.ResourceExists,
+                $"'{fullPath}' holds {other}, not a checkpoint. -CheckpointPath replaces its file after every epoch, so that file would be lost. " +
+                "Choose another path, or move the file away first.", fullPath);
+        }
+        return new(fullPath, null);
+    }
+
+    /// <summary>Null when <paramref name="fullPath"/> holds a readable checkpoint; otherwise what it holds, in a few words.</summary>
+    private static string? WhatIsThere(string fullPath, CancellationToken cancel)
+    {
+        try
+        {
+            byte[] content = ModelFiles.ReadWhole(fullPath, cancel);
+            if (ModelFiles.Detect(content, fullPath) != ModelFileFormat.MlpTools)
+            {
+                return "a PyTorch or SafeTensors state_dict";
+            }
+            return MlpFile.Read(new MemoryStream(content, writable: false), fullPath).Manifest.Kind == ModelManifest.CheckpointKind
+                ? null
+                : "an MlpTools model file";
+        }
+        catch (MlpToolsException e) when (e.ErrorId != "ModelFileReadFailed")
+        {
+            return "a file that is not an MlpTools checkpoint";
+        }
+    }
 
     /// <summary>
     /// Reads a checkpoint to go on from: the model as it was after the last completed epoch, the run's recipe, and the
     /// checkpoint to pass to <see cref="Trainer.Train"/>, which restores the optimiser and random-number state and goes
     /// on writing to the same file. The datasets must be the ones the run started with.
     /// </summary>
-    public static ResumedTraining Resume(string path, MlpDataset train, MlpDataset? validation)
+    public static ResumedTraining Resume(string path, MlpDataset train, MlpDataset? validation, CancellationToken cancel = default)
     {
         string fullPath = System.IO.Path.GetFullPath(path);
-        if (!File.Exists(fullPath))
-        {
-            throw new MlpToolsException("CheckpointNotFound", FailureKind.ObjectNotFound,
-                $"There is no checkpoint at '{fullPath}' to resume from. Start the run with -CheckpointPath (without -Resume) to create one.", fullPath);
-        }
-        byte[] content = File.ReadAllBytes(fullPath);
+        byte[] content = ModelFiles.ReadWhole(fullPath, cancel, () => new MlpToolsException("CheckpointNotFound", FailureKind.ObjectNotFound,
+            $"There is no checkpoint at '{fullPath}' to resume from. Start the run with -CheckpointPath (without -Resume) to create one.", fullPath));
         if (ModelFiles.Detect(content, fullPath) != ModelFileFormat.MlpTools)
         {
             throw ModelFileErrors.Unrecognized(fullPath, "it is a state_dict of weights only, not an MlpTools checkpoint.");
@@ -165,7 +199,7 @@ public sealed class TrainingCheckpoint
             ValidationData = run.ValidationData,
             Optimizer = optimizer.GetType().Name,
         };
-        AtomicFile.Write(Path, stream => MlpFile.Write(stream, model, state, extra), replaceReadOnly: false);
+        AtomicFile.Write(Path, stream => MlpFile.Write(stream, model, state, extra));
     }
 
     /// <summary>

@@ -45,7 +45,7 @@ public sealed class ImportMlpCommand : MlpCmdlet
         {
             try
             {
-                WriteObject(ModelFiles.Import(file, Format, Activation, Name));
+                WriteObject(ModelFiles.Import(file, Format, Activation, Name, StopToken));
             }
             catch (Core.MlpToolsException e) when (e.Kind != Core.FailureKind.NotInstalled)
             {

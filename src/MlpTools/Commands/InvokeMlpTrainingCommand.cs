@@ -113,7 +113,7 @@ public sealed class InvokeMlpTrainingCommand : TorchCmdlet
         TrainingCheckpoint? checkpoint = null;
         if (Resume)
         {
-            var resumed = TrainingCheckpoint.Resume(ResolvePath(CheckpointPath!), Dataset, ValidationDataset);
+            var resumed = TrainingCheckpoint.Resume(ResolvePath(CheckpointPath!), Dataset, ValidationDataset, StopToken);
             (Model, options, checkpoint) = (resumed.Model, resumed.Options, resumed.Checkpoint);
             WriteVerbose($"Resuming '{Model.Name}' from {checkpoint.Path}: {resumed.EpochsCompleted} of {options.Epochs} epochs done.");
         }
@@ -138,7 +138,7 @@ public sealed class InvokeMlpTrainingCommand : TorchCmdlet
                 ValidationFraction = ValidationFraction,
                 TrackGradient = TrackGradient,
             };
-            checkpoint = CheckpointPath is null ? null : TrainingCheckpoint.WriteTo(ResolvePath(CheckpointPath));
+            checkpoint = CheckpointPath is null ? null : TrainingCheckpoint.WriteTo(ResolvePath(CheckpointPath), StopToken);
         }
         var progress = new Progress(this);
         foreach (EpochRecord record in Trainer.Train(Model, Dataset, ValidationDataset, options, progress, StopToken, checkpoint))

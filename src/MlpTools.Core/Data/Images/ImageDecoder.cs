@@ -70,14 +70,10 @@ internal static class ImageDecoder
 
     private static byte[] ReadBytes(string fullPath)
     {
-        if (Directory.Exists(fullPath))
-        {
-            throw new MlpToolsException("ImagePathIsDirectory", FailureKind.InvalidArgument,
-                $"'{fullPath}' is a folder, not an image file. Give the path of a PNG or JPEG file; a folder with one subfolder per class is read as a dataset (Import-MlpDataset -Path).", fullPath);
-        }
         try
         {
-            using var stream = new FileStream(fullPath, FileMode.Open, FileAccess.Read, FileShare.Read);
+            // Folders, devices, FIFOs and link loops are refused before anything is opened (RegularFile).
+            using var stream = RegularFile.OpenRead(fullPath, () => NotFound(fullPath, null));
             if (stream.Length > MaxFileBytes)
             {
                 throw new MlpToolsException("ImageTooLarge", FailureKind.InvalidData,
@@ -90,8 +86,7 @@ internal static class ImageDecoder
         }
         catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException)
         {
-            throw new MlpToolsException("ImageFileNotFound", FailureKind.ObjectNotFound,
-                $"Cannot find the image file '{fullPath}'. Check the path (Get-ChildItem lists what is there).", fullPath, e);
+            throw NotFound(fullPath, e);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
@@ -99,6 +94,9 @@ internal static class ImageDecoder
                 $"Cannot read the image file '{fullPath}': {e.Message} Check that you may read it and that it is a regular file.", fullPath, e);
         }
     }
+
+    private static MlpToolsException NotFound(string fullPath, Exception? inner) => new("ImageFileNotFound", FailureKind.ObjectNotFound,
+        $"Cannot find the image file '{fullPath}'. Check the path (Get-ChildItem lists what is there).", fullPath, inner);
 
     private static MlpToolsException Invalid(string fullPath, string reason, Exception? inner = null) =>
         new("ImageFileInvalid", FailureKind.InvalidData,

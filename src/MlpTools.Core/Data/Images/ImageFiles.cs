@@ -1,4 +1,5 @@
 using MlpTools.Core.Imaging;
+using MlpTools.Core.Persistence;
 using SkiaSharp;
 
 namespace MlpTools.Core.Data.Images;
@@ -66,26 +67,8 @@ public static class ImageFiles
         {
             png = data.ToArray();
         }
-        string fullPath = Path.GetFullPath(path);
-        if (Directory.Exists(fullPath))
-        {
-            throw new MlpToolsException("ImagePathIsDirectory", FailureKind.InvalidArgument,
-                $"Cannot write '{fullPath}': it is a folder. Give the path of the PNG file to write, e.g. '{Path.Combine(fullPath, "image.png")}'.", fullPath);
-        }
-        try
-        {
-            File.WriteAllBytes(fullPath, png);
-        }
-        catch (DirectoryNotFoundException e)
-        {
-            throw new MlpToolsException("ImageFolderNotFound", FailureKind.ObjectNotFound,
-                $"Cannot write '{fullPath}': its folder does not exist. Create it first (New-Item -ItemType Directory) or choose another path.", fullPath, e);
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            throw new MlpToolsException("ImageWriteFailed", FailureKind.WriteError,
-                $"Cannot write '{fullPath}': {e.Message} Check that the folder is writable and the disk has space.", fullPath, e);
-        }
+        // The same atomic, regular-files-only write as model files and pictures: one set of error ids for every writer.
+        AtomicFile.Write(path, stream => stream.Write(png), folderHint: "Give the path of the PNG file to write, e.g. 'image.png' inside it.");
     }
 
     internal static void ValidateSize(int height, int width)

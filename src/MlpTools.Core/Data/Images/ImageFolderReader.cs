@@ -22,7 +22,7 @@ public static class ImageFolderReader
         string fullRoot = Path.GetFullPath(root);
         if (!Directory.Exists(fullRoot))
         {
-            throw new MlpToolsException("ImageFolderNotFound", FailureKind.ObjectNotFound, File.Exists(fullRoot)
+            throw new MlpToolsException("FolderNotFound", FailureKind.ObjectNotFound, File.Exists(fullRoot)
                 ? $"'{fullRoot}' is a file, not a folder. Give a folder with one subfolder of images per class."
                 : $"Cannot find the folder '{fullRoot}'. Check the path; it must hold one subfolder of images per class.", fullRoot);
         }
