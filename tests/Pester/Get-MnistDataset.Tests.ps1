@@ -189,6 +189,7 @@ Describe 'Get-MnistDataset' {
             Write-IdxFile -Path (Join-Path $files 'images') -Dimensions 3, 3, 5 -Data $TestPixels | Out-Null
             Write-IdxFile -Path (Join-Path $files 'labels') -Dimensions 3 -Data $TestLabels | Out-Null
             Write-IdxFile -Path (Join-Path $files 'two-labels') -Dimensions 2 -Data 0, 1 | Out-Null
+            Write-IdxFile -Path (Join-Path $files 'four-labels') -Dimensions 4 -Data 0, 1, 2, 1 | Out-Null
             Write-IdxFile -Path (Join-Path $files 'wrong-type-images') -Dimensions 3, 3, 5 -Data $TestPixels -Magic 0, 0, 9, 3 | Out-Null
             Write-IdxFile -Path (Join-Path $files 'truncated-images') -Dimensions 3, 3, 5 -Data $TestPixels -TruncateTo 40 | Out-Null
             Write-IdxFile -Path (Join-Path $files 'truncated-header') -Dimensions 3, 3, 5 -Data $TestPixels -TruncateTo 9 | Out-Null
@@ -253,7 +254,8 @@ Describe 'Get-MnistDataset' {
             @{ Case = 'file cut short in its data'; Images = 'truncated-images'; Labels = 'labels'; Id = 'IdxFileTruncated'; Category = 'InvalidData'; Culprit = 'truncated-images' }
             @{ Case = 'file cut short in its header'; Images = 'truncated-header'; Labels = 'labels'; Id = 'IdxFileTruncated'; Category = 'InvalidData'; Culprit = 'truncated-header' }
             @{ Case = 'header claims more images than a raw file holds'; Images = 'claims-four-images'; Labels = 'labels'; Id = 'IdxFileTruncated'; Category = 'InvalidData'; Culprit = 'claims-four-images' }
-            @{ Case = 'header claims more images than a gzip file holds'; Images = 'claims-four-images.gz'; Labels = 'labels'; Id = 'IdxFileTruncated'; Category = 'InvalidData'; Culprit = 'claims-four-images.gz' }
+            @{ Case = 'header claims more images than a gzip file holds'; Images = 'claims-four-images.gz'; Labels = 'four-labels'; Id = 'IdxFileTruncated'; Category = 'InvalidData'; Culprit = 'claims-four-images.gz' }
+            @{ Case = 'a gzip file claiming more images than there are labels is refused before it is inflated'; Images = 'claims-four-images.gz'; Labels = 'labels'; Id = 'DatasetCountMismatch'; Category = 'InvalidData'; Culprit = 'claims-four-images.gz' }
             @{ Case = 'header claims an impossible size'; Images = 'impossible-images'; Labels = 'labels'; Id = 'IdxHeaderInvalid'; Category = 'InvalidData'; Culprit = 'impossible-images' }
             @{ Case = 'gzip magic but no gzip data'; Images = 'images'; Labels = 'corrupt.gz'; Id = 'IdxGzipInvalid'; Category = 'InvalidData'; Culprit = 'corrupt.gz' }
             @{ Case = 'images and labels counts differ'; Images = 'images'; Labels = 'two-labels'; Id = 'DatasetCountMismatch'; Category = 'InvalidData'; Culprit = 'images' }

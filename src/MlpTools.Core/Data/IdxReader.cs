@@ -155,6 +155,13 @@ public static class IdxReader
         return read == 2 && magic.SequenceEqual(GzipMagic);
     }
 
+    /// <summary>Whether the file is gzip-compressed (its length then says nothing about what it inflates to).</summary>
+    public static bool IsCompressed(string path)
+    {
+        using var file = Open(path);
+        return IsGzip(file);
+    }
+
     /// <summary>Only the header's dimensions, without reading the data: cheap enough for a report on a folder of files.</summary>
     public static int[] ReadDimensions(string path, int expectedDimensionCount)
     {

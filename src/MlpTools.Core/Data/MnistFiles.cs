@@ -43,9 +43,14 @@ public static class MnistFiles
 
     public static MlpDataset Load(string imagesPath, string labelsPath, string name, string split, CancellationToken cancel = default)
     {
-        // The counts are compared from the headers first, so a header claiming billions of images next to a labels file of
-        // twelve is refused before anything is inflated or allocated.
-        RequireSameCount(IdxReader.ReadDimensions(imagesPath, 3)[0], IdxReader.ReadDimensions(labelsPath, 1)[0], imagesPath, labelsPath);
+        // A gzip file's header may honestly claim far more than its partner holds (1.6 GB of labels next to 12 images): when
+        // the headers disagree, a compressed file claiming more is refused before it is inflated. A raw file is bounded by its
+        // length, so reading it still reports a truncated file as truncated.
+        int imageCount = IdxReader.ReadDimensions(imagesPath, 3)[0], labelCount = IdxReader.ReadDimensions(labelsPath, 1)[0];
+        if (imageCount > labelCount && IdxReader.IsCompressed(imagesPath) || labelCount > imageCount && IdxReader.IsCompressed(labelsPath))
+        {
+            RequireSameCount(imageCount, labelCount, imagesPath, labelsPath);
+        }
         var images = IdxReader.Read(imagesPath, expectedDimensionCount: 3, cancel);
         var labels = IdxReader.Read(labelsPath, expectedDimensionCount: 1, cancel);
         RequireSameCount(images.Dimensions[0], labels.Dimensions[0], imagesPath, labelsPath);
