@@ -121,9 +121,10 @@ $comparison | ConvertTo-Json -Depth 5 | Set-Content (Join-Path $WorkPath 'compar
 
 # One row per dataset and figure: accuracy for classification, R² and RMSE for regression (test part, mean over seeds).
 $rows = foreach ($set in $comparison) {
-    $metrics = if ($set.task -eq 'classification') { @(@('Accuracy', 'accuracy', 'F4')) } else { @(@('R2', 'r2', 'F3'), @('RMSE', 'rmse', 'F2')) }
+    $metrics = if ($set.task -eq 'classification') { @{ Label = 'Accuracy'; Key = 'accuracy'; Format = 'F4' } }
+    else { @{ Label = 'R2'; Key = 'r2'; Format = 'F3' }, @{ Label = 'RMSE'; Key = 'rmse'; Format = 'F2' } }
     foreach ($metric in $metrics) {
-        $label, $key, $format = $metric
+        $label, $key, $format = $metric.Label, $metric.Key, $metric.Format
         $ours = [double[]]@($set.mlptools.$key)
         $theirs = [double[]]@($set.sklearn.$key)
         [pscustomobject]@{
@@ -146,4 +147,5 @@ Write-Host ("Recipe: hidden {0} ReLU, Adam lr {1}, batch {2}, epochs as listed, 
     ($recipe.hidden -join '-'), $recipe.learning_rate.ToString($invariant), $recipe.batch_size, ($recipe.seeds -join ' '), $recipe.split_seed,
     ($ThreadCount -gt 0 ? $ThreadCount : 'defaults'), $sklearn.sklearn_version, $sklearn.numpy_version)
 Write-Host 'Figures: test part, mean over seeds (lowest..highest); Difference = MlpTools - sklearn (means); seconds = fit only, mean over seeds.'
-$rows | Format-Table -AutoSize | Out-Host
+# Named, since a table of more than ten properties would drop the rest.
+Write-Host ($rows | Format-Table -AutoSize -Property Dataset, Task, Rows, Features, Epochs, Metric, sklearn, MlpTools, Difference, 'sklearn s', 'MlpTools s' | Out-String -Width 300)
