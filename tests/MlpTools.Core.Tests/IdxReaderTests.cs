@@ -223,7 +223,7 @@ public class IdxReaderTests : IDisposable
     [Fact]
     public void ADirectoryIsRefusedAsADirectory()
     {
-        var error = Fails("IdxPathIsDirectory", () => IdxReader.Read(_temp.Path, 1));
+        var error = Fails("PathIsFolder", () => IdxReader.Read(_temp.Path, 1));
         Assert.Equal(FailureKind.InvalidArgument, error.Kind);
     }
 

@@ -142,9 +142,9 @@ public class ImagingTests
     {
         using var folder = new TempFolder();
         PngImage image = DigitGrid.Render(ThreeImages(), new[] { new DigitTile(0, 4) }, 1, 1);
-        Fails("ImageFolderNotFound", () => image.Save(Path.Combine(folder.Path, "missing", "grid.png")));
+        Fails("FolderNotFound", () => image.Save(Path.Combine(folder.Path, "missing", "grid.png")));
         Directory.CreateDirectory(folder.File("taken"));
-        Fails("ImagePathIsDirectory", () => image.Save(folder.File("taken")));
+        Fails("PathIsFolder", () => image.Save(folder.File("taken")));
     }
 
     [Fact]

@@ -149,9 +149,9 @@ Describe 'Export-MlpDigitGrid' {
             $err.Exception.Message | Should -BeLike '*Index property*Digit*'
         }
 
-        It 'a folder that does not exist: ImageFolderNotFound (ObjectNotFound)' {
+        It 'a folder that does not exist: FolderNotFound (ObjectNotFound)' {
             $err = { $predictions | Export-MlpDigitGrid -Dataset $test -Path (Join-Path $TestDrive 'no/such/grid.png') -ErrorAction Stop } |
-                Should -Throw -ErrorId "ImageFolderNotFound,$Cmdlet" -PassThru
+                Should -Throw -ErrorId "FolderNotFound,$Cmdlet" -PassThru
             $err.CategoryInfo.Category | Should -Be 'ObjectNotFound'
         }
 

@@ -130,8 +130,8 @@ Describe 'Faults' {
             umount $readOnly
         }
 
-        It 'fails with ModelFileWriteFailed (WriteError), naming the read-only file system' {
-            $err.FullyQualifiedErrorId | Should -BeExactly 'ModelFileWriteFailed,MlpTools.Commands.ExportMlpCommand'
+        It 'fails with FileWriteFailed (WriteError), naming the read-only file system' {
+            $err.FullyQualifiedErrorId | Should -BeExactly 'FileWriteFailed,MlpTools.Commands.ExportMlpCommand'
             $err.CategoryInfo.Category | Should -Be 'WriteError'
             $err.Exception.Message | Should -Match 'Read-only file system'
         }

@@ -1,3 +1,8 @@
+BeforeDiscovery {
+    # The full-disk tests mount a small tmpfs, which needs Linux and root (as CI runs); elsewhere they are skipped.
+    $canMount = $IsLinux -and (id -u) -eq 0
+}
+
 BeforeAll {
     Import-Module $env:MLPTOOLS_MODULE -ErrorAction Stop
     . (Join-Path $PSScriptRoot 'TestHelpers.ps1')
@@ -51,6 +56,31 @@ Describe 'Get-MnistDataset' {
             Get-Labels $fromGz | Should -Be 2, 0, 1
             $rawConfidence = (Invoke-MlpPrediction -Model $probe -Dataset $fromRaw).Confidence
             (Invoke-MlpPrediction -Model $probe -Dataset $fromGz).Confidence | Should -Be $rawConfidence
+        }
+
+        It 'reads a multi-member gzip file (cat a.gz b.gz, which gzip -t accepts) whole; a cut in its last trailer is IdxGzipInvalid' -Skip:(-not (Get-Command gzip -ErrorAction Ignore)) {
+            $multi = Join-Path $TestDrive 'multi-member'
+            New-Item -ItemType Directory $multi | Out-Null
+            Copy-Item (Join-Path $raw 't10k-labels-idx1-ubyte') $multi
+            $bytes = [IO.File]::ReadAllBytes((Join-Path $raw 't10k-images-idx3-ubyte'))
+            # Three members, split inside the header and inside the pixels, each compressed by gzip itself.
+            $parts = @($bytes[0..5]), @($bytes[6..29]), @($bytes[30..($bytes.Length - 1)])
+            $members = foreach ($i in 0..2) {
+                $part = Join-Path $TestDrive "part$i"
+                [IO.File]::WriteAllBytes($part, [byte[]]$parts[$i])
+                gzip -f $part
+                [IO.File]::ReadAllBytes("$part.gz")
+            }
+            $images = Join-Path $multi 't10k-images-idx3-ubyte.gz'
+            [IO.File]::WriteAllBytes($images, [byte[]]$members)
+            gzip -t $images
+            $LASTEXITCODE | Should -Be 0 -Because 'gzip itself accepts the file'
+            $dataset = Get-MnistDataset -Path $multi -Split Test -ErrorAction Stop
+            $dataset.Count, $dataset.ImageHeight, $dataset.ImageWidth | Should -Be 3, 3, 5
+            (Invoke-MlpPrediction -Model $probe -Dataset $dataset).Confidence | Should -Be (Invoke-MlpPrediction -Model $probe -Dataset (Get-MnistDataset -Path $raw -Split Test)).Confidence
+            $all = [IO.File]::ReadAllBytes($images)
+            [IO.File]::WriteAllBytes($images, [byte[]]$all[0..($all.Length - 3)])
+            { Get-MnistDataset -Path $multi -Split Test -ErrorAction Stop } | Should -Throw -ErrorId "IdxGzipInvalid,$Cmdlet"
         }
 
         It 'the pixel comparison above can tell different pixels apart' {
@@ -159,6 +189,7 @@ Describe 'Get-MnistDataset' {
             Write-IdxFile -Path (Join-Path $files 'images') -Dimensions 3, 3, 5 -Data $TestPixels | Out-Null
             Write-IdxFile -Path (Join-Path $files 'labels') -Dimensions 3 -Data $TestLabels | Out-Null
             Write-IdxFile -Path (Join-Path $files 'two-labels') -Dimensions 2 -Data 0, 1 | Out-Null
+            Write-IdxFile -Path (Join-Path $files 'four-labels') -Dimensions 4 -Data 0, 1, 2, 1 | Out-Null
             Write-IdxFile -Path (Join-Path $files 'wrong-type-images') -Dimensions 3, 3, 5 -Data $TestPixels -Magic 0, 0, 9, 3 | Out-Null
             Write-IdxFile -Path (Join-Path $files 'truncated-images') -Dimensions 3, 3, 5 -Data $TestPixels -TruncateTo 40 | Out-Null
             Write-IdxFile -Path (Join-Path $files 'truncated-header') -Dimensions 3, 3, 5 -Data $TestPixels -TruncateTo 9 | Out-Null
@@ -223,11 +254,12 @@ Describe 'Get-MnistDataset' {
             @{ Case = 'file cut short in its data'; Images = 'truncated-images'; Labels = 'labels'; Id = 'IdxFileTruncated'; Category = 'InvalidData'; Culprit = 'truncated-images' }
             @{ Case = 'file cut short in its header'; Images = 'truncated-header'; Labels = 'labels'; Id = 'IdxFileTruncated'; Category = 'InvalidData'; Culprit = 'truncated-header' }
             @{ Case = 'header claims more images than a raw file holds'; Images = 'claims-four-images'; Labels = 'labels'; Id = 'IdxFileTruncated'; Category = 'InvalidData'; Culprit = 'claims-four-images' }
-            @{ Case = 'header claims more images than a gzip file holds'; Images = 'claims-four-images.gz'; Labels = 'labels'; Id = 'IdxFileTruncated'; Category = 'InvalidData'; Culprit = 'claims-four-images.gz' }
+            @{ Case = 'header claims more images than a gzip file holds'; Images = 'claims-four-images.gz'; Labels = 'four-labels'; Id = 'IdxFileTruncated'; Category = 'InvalidData'; Culprit = 'claims-four-images.gz' }
+            @{ Case = 'a gzip file claiming more images than there are labels is refused before it is inflated'; Images = 'claims-four-images.gz'; Labels = 'labels'; Id = 'DatasetCountMismatch'; Category = 'InvalidData'; Culprit = 'claims-four-images.gz' }
             @{ Case = 'header claims an impossible size'; Images = 'impossible-images'; Labels = 'labels'; Id = 'IdxHeaderInvalid'; Category = 'InvalidData'; Culprit = 'impossible-images' }
             @{ Case = 'gzip magic but no gzip data'; Images = 'images'; Labels = 'corrupt.gz'; Id = 'IdxGzipInvalid'; Category = 'InvalidData'; Culprit = 'corrupt.gz' }
             @{ Case = 'images and labels counts differ'; Images = 'images'; Labels = 'two-labels'; Id = 'DatasetCountMismatch'; Category = 'InvalidData'; Culprit = 'images' }
-            @{ Case = 'a directory instead of a file'; Images = 'a-folder'; Labels = 'labels'; Id = 'IdxPathIsDirectory'; Category = 'InvalidArgument'; Culprit = 'a-folder' }
+            @{ Case = 'a directory instead of a file'; Images = 'a-folder'; Labels = 'labels'; Id = 'PathIsFolder'; Category = 'InvalidArgument'; Culprit = 'a-folder' }
             @{ Case = 'images with two dimensions'; Images = 'images-two-dimensions'; Labels = 'labels'; Id = 'IdxHeaderInvalid'; Category = 'InvalidData'; Culprit = 'images-two-dimensions' }
             @{ Case = 'labels with two dimensions'; Images = 'images'; Labels = 'labels-two-dimensions'; Id = 'IdxHeaderInvalid'; Category = 'InvalidData'; Culprit = 'labels-two-dimensions' }
             @{ Case = 'a labels header claiming four billion labels'; Images = 'images'; Labels = 'labels-billions'; Id = 'IdxHeaderInvalid'; Category = 'InvalidData'; Culprit = 'labels-billions' }
@@ -384,6 +416,30 @@ Describe 'Get-MnistDataset' {
                 $silent.Stop()
             }
             $err.Exception.Message | Should -BeLike '*timed out*'
+        }
+
+        It 'a full disk <While>: FileWriteFailed (WriteError), not a network error; nothing left, and the next download works' -Skip:(-not $canMount) -ForEach @(
+            # 12 KiB of tmpfs: a placeholder images file takes one page; the gzipped labels (4.5 KB) fit, inflated (10 KB) they do not.
+            @{ While = 'while the download arrives'; Split = 'Test'; Placeholder = $null; File = 't10k-images-idx3-ubyte' }
+            @{ While = 'while the download is inflated into place'; Split = 'Test'; Placeholder = 't10k-images-idx3-ubyte'; File = 't10k-labels-idx1-ubyte' }
+        ) {
+            $disk = Join-Path $TestDrive "full-$File"
+            New-Item -ItemType Directory $disk | Out-Null
+            mount -t tmpfs -o size=12k tmpfs $disk
+            try {
+                if ($Placeholder) { Set-Content -LiteralPath (Join-Path $disk $Placeholder) -Value 'x' -NoNewline }
+                $before = $server.Requests.Count
+                $err = { Get-MnistDataset -Split $Split -Download -Mirror $goodMirror -Path $disk -TimeoutSec 30 -ErrorAction Stop } |
+                    Should -Throw -ErrorId "FileWriteFailed,$Cmdlet" -PassThru
+                $err.CategoryInfo.Category | Should -Be 'WriteError'
+                $err.TargetObject | Should -BeExactly (Join-Path $disk $File)
+                $err.Exception.Message | Should -Match 'No space left on device'
+                $server.Requests.Count | Should -Be ($before + 1) -Because 'no other mirror or file name can help a full disk'
+                @(Get-ChildItem -LiteralPath $disk -Force).Name | Should -Be @($Placeholder | Where-Object { $_ })
+            } finally {
+                umount $disk
+            }
+            (Get-MnistDataset -Split Test -Download -Mirror $goodMirror -Path $disk -TimeoutSec 30 -ErrorAction Stop).Count | Should -Be 10000
         }
 
         It '-WhatIf downloads nothing, writes nothing and returns nothing' {

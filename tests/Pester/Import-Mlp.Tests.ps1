@@ -193,4 +193,56 @@ Describe 'Import-Mlp' {
             $err.Exception.Message | Should -Match 'lin_1\.weight, lin_1\.bias'
         }
     }
+
+    Context 'Files that do or do not say their activation' {
+        BeforeAll {
+            $gelu = New-Mlp -InputSize 16 -HiddenSize 8 -OutputSize 2 -Activation GELU -Dropout 0.25 -Seed 4 -Name 'gelu'
+            Invoke-MlpTraining -Model $gelu -Dataset $data -Epochs 3 -BatchSize 8 -LearningRate 0.01 -Seed 1 -ErrorAction Stop | Out-Null
+            $geluSafeTensors = Join-Path $TestDrive 'gelu.safetensors'
+            $geluTorch = Join-Path $TestDrive 'gelu.pt'
+            Export-Mlp -Model $gelu -Path $geluSafeTensors -ErrorAction Stop
+            Export-Mlp -Model $gelu -Path $geluTorch -ErrorAction Stop
+        }
+
+        It 'a SafeTensors file from Export-Mlp records its architecture: a GELU model comes back as GELU, predicting the same' {
+            $imported = Import-Mlp -Path $geluSafeTensors -ErrorAction Stop
+            $imported.Activation | Should -Be 'GELU'
+            $imported.Dropout | Should -Be 0.25
+            Get-Answers $imported | Should -Be (Get-Answers $gelu)
+        }
+
+        It 'a torch.save file does not say: without -Activation it is refused (ModelActivationRequired, naming the parameter), not guessed' {
+            $err = { Import-Mlp -Path $geluTorch -ErrorAction Stop } | Should -Throw -ErrorId "ModelActivationRequired,$Cmdlet" -PassThru
+            $err.CategoryInfo.Category | Should -Be 'InvalidArgument'
+            $err.Exception.Message | Should -Match '-Activation'
+            Get-Answers (Import-Mlp -Path $geluTorch -Activation GELU -ErrorAction Stop) | Should -Be (Get-Answers (Import-Mlp -Path $geluSafeTensors -ErrorAction Stop))
+        }
+
+        It '-Activation takes precedence over what a file records' {
+            (Import-Mlp -Path $geluSafeTensors -Activation Tanh -ErrorAction Stop).Activation | Should -Be 'Tanh'
+        }
+    }
+
+    Context 'Several files, some of them bad' {
+        It 'a file it refuses does not stop the others: each bad one is a non-terminating error, each good one a model' {
+            $flipped = Join-Path $TestDrive 'flipped-data.pt'
+            Export-Mlp -Model $model -Path $flipped -ErrorAction Stop
+            $bytes = [IO.File]::ReadAllBytes($flipped)
+            $at = [Text.Encoding]::Latin1.GetString($bytes).IndexOf('model/data/0') + 'model/data/0'.Length + 100
+            $bytes[$at] = $bytes[$at] -bxor 0x10
+            [IO.File]::WriteAllBytes($flipped, $bytes)
+            $good = Join-Path $TestDrive 'good.pt'
+            Export-Mlp -Model $model -Path $good -ErrorAction Stop
+
+            $models = @(Import-Mlp -Path $flipped, $good -ErrorVariable failures -ErrorAction SilentlyContinue)
+
+            $models.Count | Should -Be 0 -Because 'without -Activation no torch.save file is imported'
+            @($failures).FullyQualifiedErrorId | Should -Be "ModelActivationRequired,$Cmdlet", "ModelActivationRequired,$Cmdlet"
+            $models = @(Import-Mlp -Path $flipped, (Join-Path $TestDrive 'none.pt'), $good -Activation ReLU -ErrorVariable failures -ErrorAction SilentlyContinue)
+            $models.Name | Should -Be 'good'
+            @($failures).FullyQualifiedErrorId | Should -Be "ModelFileCorrupt,$Cmdlet", "ModelFileNotFound,$Cmdlet"
+            $failures[0].Exception.Message | Should -Match 'CRC-32'
+            Get-Answers $models[0] | Should -Be (Get-Answers $model)
+        }
+    }
 }

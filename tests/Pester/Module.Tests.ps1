@@ -88,7 +88,7 @@ Describe 'The MlpTools module' {
         It 'loads TorchSharp.PyBridge and Razorvine.Pickle (the PyTorch file format) into the engine''s context too, and they work there' {
             $model = New-Mlp -InputSize 2 -HiddenSize 2 -OutputSize 2 -Seed 1
             Export-Mlp -Model $model -Path (Join-Path $TestDrive 'context.pt') -ErrorAction Stop
-            (Import-Mlp -Path (Join-Path $TestDrive 'context.pt') -ErrorAction Stop).Layers | Should -BeExactly '2-2-2'
+            (Import-Mlp -Path (Join-Path $TestDrive 'context.pt') -Activation ReLU -ErrorAction Stop).Layers | Should -BeExactly '2-2-2'
             foreach ($name in 'TorchSharp.PyBridge', 'Razorvine.Pickle') {
                 $loaded = @([System.AppDomain]::CurrentDomain.GetAssemblies() | Where-Object { $_.GetName().Name -eq $name })
                 $loaded.Count | Should -Be 1 -Because "$name is loaded once"

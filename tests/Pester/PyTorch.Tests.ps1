@@ -58,7 +58,8 @@ Describe 'Exchanging models with PyTorch' -Skip:$skip {
                 + perturb notebook.pt safetensors from-torch.safetensors 8 + predict from-torch.safetensors safetensors $test.Source from-torch-st.json `
                 + predict deep.pt pytorch $test.Source deep.json `
                 + perturb deep.pt pytorch deep-back.pt 9 + predict deep-back.pt pytorch $test.Source deep-back.json `
-                + unsafe hostile.pt (Join-Path $work 'code-ran')
+                + unsafe hostile.pt (Join-Path $work 'code-ran') `
+                + unusual from-torch.pt shared.pt transposed.pt + predict shared.pt pytorch $test.Source shared.json + predict transposed.pt pytorch $test.Source transposed.json
         } finally { Pop-Location }
     }
 
@@ -99,7 +100,7 @@ Describe 'Exchanging models with PyTorch' -Skip:$skip {
 
     It 'Import-Mlp reads a SafeTensors file written on the PyTorch side' {
         $saved = Join-Path $work 'from-torch.safetensors'
-        $result = Compare-WithTorch (Import-Mlp -Path $saved -ErrorAction Stop) (Join-Path $work 'from-torch-st.json')
+        $result = Compare-WithTorch (Import-Mlp -Path $saved -Activation ReLU -ErrorAction Stop) (Join-Path $work 'from-torch-st.json')
         $result.Agree | Should -Be 10000
         $result.LargestConfidenceDifference | Should -BeLessThan 1e-5
     }
@@ -107,7 +108,7 @@ Describe 'Exchanging models with PyTorch' -Skip:$skip {
     It 'a deeper network goes both ways as lin_1, lin_2, lin_3' {
         (Compare-WithTorch $deep (Join-Path $work 'deep.json')).Agree | Should -Be 10000
         $back = Join-Path $work 'deep-back.pt'
-        $imported = Import-Mlp -Path $back -ErrorAction Stop
+        $imported = Import-Mlp -Path $back -Activation ReLU -ErrorAction Stop
         $imported.Layers | Should -BeExactly '784-64-32-10'
         (Compare-WithTorch $imported (Join-Path $work 'deep-back.json')).Agree | Should -Be 10000
     }
@@ -119,5 +120,26 @@ Describe 'Exchanging models with PyTorch' -Skip:$skip {
         $err = { Import-Mlp -Path $file -ErrorAction Stop } | Should -Throw -ErrorId 'ModelFileUnsafe,MlpTools.Commands.ImportMlpCommand' -PassThru
         $err.Exception.Message | Should -Match "'posix\.system'"
         Test-Path $marker | Should -BeFalse
+    }
+
+    It 'valid but unusual torch.save files load with torch''s values: <Name>' -ForEach @(
+        @{ Name = 'every tensor a view of one storage (vector_to_parameters)'; File = 'shared.pt'; Json = 'shared.json' }
+        @{ Name = 'transposed, non-contiguous weights'; File = 'transposed.pt'; Json = 'transposed.json' }
+    ) {
+        $imported = Import-Mlp -Path (Join-Path $work $File) -Activation ReLU -ErrorAction Stop
+        $result = Compare-WithTorch $imported (Join-Path $work $Json)
+        $result.Agree | Should -Be 10000
+        $result.LargestConfidenceDifference | Should -BeLessThan 1e-5
+        # The same weights as the plain file they were made from.
+        $plain = Import-Mlp -Path (Join-Path $work 'from-torch.pt') -Activation ReLU -ErrorAction Stop
+        Invoke-MlpPrediction -Model $imported -Dataset $test -First 100 | ForEach-Object Confidence |
+            Should -Be (Invoke-MlpPrediction -Model $plain -Dataset $test -First 100 | ForEach-Object Confidence)
+    }
+
+    It 'Import-Mlp of several files goes on past one it refuses: the others are still imported' {
+        $files = 'hostile.pt', 'shared.pt', 'missing.pt', 'transposed.pt' | ForEach-Object { Join-Path $work $_ }
+        $models = @(Import-Mlp -Path $files -Activation ReLU -ErrorVariable failures -ErrorAction SilentlyContinue)
+        $models.Name | Should -Be 'shared', 'transposed'
+        @($failures).FullyQualifiedErrorId | Should -Be "ModelFileUnsafe,MlpTools.Commands.ImportMlpCommand", "ModelFileNotFound,MlpTools.Commands.ImportMlpCommand"
     }
 }

@@ -293,3 +293,33 @@ function Test-RegionHasColour {
     }
     $false
 }
+
+function New-FlowerRows {
+    <#
+    .SYNOPSIS
+        Iris-like rows: numeric A and B that separate three species, a string feature Color unrelated to them, a label Species.
+        Row i belongs to species i % 3; the values are a fixed function of i, so every run makes the same rows.
+    #>
+    param([int]$Count = 90)
+    $species = 'setosa', 'versicolor', 'virginica'
+    $colors = 'blue', 'green', 'red'
+    foreach ($i in 0..($Count - 1)) {
+        $class = $i % 3
+        [pscustomobject]@{
+            A       = [math]::Round(2 * $class + ($i * 37 % 100) / 100, 2)
+            B       = [math]::Round(-$class + ($i * 53 % 50) / 100, 2)
+            Color   = $colors[[math]::Floor($i / 3) % 3]
+            Species = $species[$class]
+        }
+    }
+}
+
+function New-PriceRows {
+    <# .SYNOPSIS Regression rows: Price = 3·X1 - 2·X2 + 50 exactly, X1 in [0, 10), X2 in [0, 5), a fixed function of i. #>
+    param([int]$Count = 200)
+    foreach ($i in 0..($Count - 1)) {
+        $x1 = ($i * 7919 % 1000) / 100
+        $x2 = ($i * 104729 % 500) / 100
+        [pscustomobject]@{ X1 = $x1; X2 = $x2; Price = 3 * $x1 - 2 * $x2 + 50 }
+    }
+}

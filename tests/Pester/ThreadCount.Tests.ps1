@@ -68,6 +68,57 @@ Describe '-ThreadCount' {
         }
     }
 
+    Context 'Overlapping runspaces' {
+        BeforeAll {
+            # libtorch keeps a count per thread and a default for threads it has not met yet (a new runspace's).
+            function Get-TorchDefaultThreadCount { $runtime::DefaultThreadCount }
+            $default = Get-TorchDefaultThreadCount
+            # Two counts unlike each other and unlike the default.
+            $first, $second = @(1, 2, 3 | Where-Object { $_ -ne $default })[0, 1]
+            $models = 1, 2 | ForEach-Object { New-Mlp -InputSize 16 -HiddenSize 8 -OutputSize 2 -Seed $_ }
+            # A prediction with -ThreadCount in a runspace of its own, held inside its command until released; it
+            # returns the count its thread computes with just before it ends.
+            function Start-HeldPrediction($Model, [int]$Threads) {
+                $started = [System.Threading.ManualResetEventSlim]::new($false)
+                $release = [System.Threading.ManualResetEventSlim]::new($false)
+                $runspace = [powershell]::Create()
+                $null = $runspace.AddScript({
+                        param($Module, $Runtime, $Model, $Data, $Threads, $Started, $Release)
+                        Import-Module $Module
+                        Invoke-MlpPrediction -Model $Model -Dataset $Data -ThreadCount $Threads -ErrorAction Stop | Select-Object -First 1 |
+                            ForEach-Object { $Started.Set(); $null = $Release.Wait(60000); $Runtime::ThreadCount }
+                    }).AddArgument($env:MLPTOOLS_MODULE).AddArgument($runtime).AddArgument($Model).AddArgument($test).AddArgument($Threads).
+                    AddArgument($started).AddArgument($release)
+                $held = [pscustomobject]@{ Runspace = $runspace; Pending = $runspace.BeginInvoke(); Release = $release }
+                if (-not $started.Wait(60000)) { throw "The prediction with -ThreadCount $Threads did not start: $($runspace.Streams.Error)" }
+                $held
+            }
+            function Stop-HeldPrediction($Held) {
+                $Held.Release.Set()
+                $countAtEnd = $Held.Runspace.EndInvoke($Held.Pending)
+                $Held.Runspace.Streams.Error | Should -BeNullOrEmpty
+                $Held.Runspace.Dispose()
+                $countAtEnd
+            }
+        }
+
+        It 'each command computes with its own count to its end, and the default comes back when the last ends (<Order>)' -ForEach @(
+            @{ Order = 'the first to start ends first'; FirstEndsFirst = $true }
+            @{ Order = 'the last to start ends first'; FirstEndsFirst = $false }
+        ) {
+            $a = Start-HeldPrediction $models[0] $first
+            Get-TorchDefaultThreadCount | Should -Be $first
+            # B's runspace thread meets libtorch while A's count is the default.
+            $b = Start-HeldPrediction $models[1] $second
+            Get-TorchDefaultThreadCount | Should -Be $second
+            $ends = if ($FirstEndsFirst) { @{ A = Stop-HeldPrediction $a; B = Stop-HeldPrediction $b } } else { @{ B = Stop-HeldPrediction $b; A = Stop-HeldPrediction $a } }
+            $ends.A | Should -Be $first
+            $ends.B | Should -Be $second
+            Get-TorchDefaultThreadCount | Should -Be $default
+            Get-TorchThreadCount | Should -Be $initial
+        }
+    }
+
     Context 'Results' {
         It 'trains to the same weights as without it, for the same thread count' {
             $without = New-Mlp -InputSize 16 -HiddenSize 8 -OutputSize 2 -Seed 4

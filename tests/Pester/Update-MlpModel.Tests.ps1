@@ -89,6 +89,84 @@ Describe 'Update-MlpModel.ps1' {
         }
     }
 
+    Context '-WhatIf' {
+        It 'with a model deployed: says what it would do, with the deployed accuracy, and trains and writes nothing' {
+            $folder = Join-Path $TestDrive 'whatif-deployed'
+            New-Item -ItemType Directory $folder | Out-Null
+            $target = Join-Path $folder 'digits.mlp'
+            $untrained = New-Mlp -InputSize 16 -HiddenSize 8 -OutputSize 2 -Seed 4
+            Export-Mlp -Model $untrained -Path $target
+            $accuracy = (Test-MlpAccuracy -Model $untrained -Dataset $holdOut).Accuracy
+            $before = (Get-FileHash -LiteralPath $target).Hash
+            $output = & $pwsh -NoProfile -NonInteractive -File $script -DeployedPath $target -ModulePath $env:MLPTOOLS_MODULE @recipe -WhatIf 2>&1 | Out-String
+            $LASTEXITCODE | Should -Be 0 -Because $output
+            $output | Should -Match ([regex]::Escape(('Train a 16-8-2 candidate (8 epochs, batch size 8, learning rate 0.01) on 32 images, checkpointing to ' +
+                "$target.candidate.ckpt, and replace the deployed model if it beats deployed {0:P2} on 10 held-out images") -f $accuracy) -replace '\\ ', '\s+')
+            (Get-ChildItem -LiteralPath $folder -Force).Name | Should -BeExactly 'digits.mlp'
+            (Get-FileHash -LiteralPath $target).Hash | Should -BeExactly $before
+        }
+
+        It 'with nothing deployed: says so, and leaves the folder empty; the next real run trains afresh' {
+            $folder = Join-Path $TestDrive 'whatif-empty'
+            New-Item -ItemType Directory $folder | Out-Null
+            $target = Join-Path $folder 'digits.mlp'
+            $output = & $pwsh -NoProfile -NonInteractive -File $script -DeployedPath $target -ModulePath $env:MLPTOOLS_MODULE @recipe -WhatIf 2>&1 | Out-String
+            $LASTEXITCODE | Should -Be 0 -Because $output
+            $output | Should -Match 'beats\s+none\s+deployed'
+            @(Get-ChildItem -LiteralPath $folder -Force).Count | Should -Be 0
+            & $pwsh -NoProfile -NonInteractive -File $script -DeployedPath $target -ModulePath $env:MLPTOOLS_MODULE @recipe *> $null
+            $LASTEXITCODE | Should -Be 0
+            $entry = Get-Content -LiteralPath "$target.history.jsonl" | ConvertFrom-Json
+            $entry.outcome, $entry.resumed | Should -Be 'Promoted', $false
+        }
+    }
+
+    Context 'A checkpoint that is not of this run''s recipe' {
+        BeforeAll {
+            # A checkpoint as a killed run of the test recipe leaves it: 3 of 8 epochs done.
+            function New-KilledRun([string]$Folder) {
+                New-Item -ItemType Directory (Join-Path $TestDrive $Folder) | Out-Null
+                $target = Join-Path $TestDrive "$Folder/digits.mlp"
+                $partial = New-Mlp -InputSize 16 -HiddenSize 8 -OutputSize 2 -Seed 1 -Name 'candidate'
+                Invoke-MlpTraining -Model $partial -Dataset $train -Epochs 8 -BatchSize 8 -LearningRate 0.01 -Seed 1 -CheckpointPath "$target.candidate.ckpt" |
+                    Select-Object -First 3 | Out-Null
+                $target
+            }
+        }
+
+        It 'other <Change>: warns, does not resume, trains the new recipe from the start' -ForEach @(
+            @{ Change = 'epochs'; Name = '-Epochs'; Value = 6; Epochs = 6; Warning = '8 epochs, not 6' }
+            @{ Change = 'seed, given with -Seed'; Name = '-Seed'; Value = 2; Epochs = 8; Warning = 'seed 1, not 2' }
+        ) {
+            $target = New-KilledRun "recipe$Name"
+            $changed = $recipe.Clone()
+            $changed[[array]::IndexOf($changed, $Name) + 1] = $Value
+            $output = & $pwsh -NoProfile -NonInteractive -File $script -DeployedPath $target -ModulePath $env:MLPTOOLS_MODULE @changed 2>&1 3>&1 | Out-String
+            $LASTEXITCODE | Should -Be 0 -Because $output
+            $output | Should -Match ([regex]::Escape($Warning))
+            $entry = Get-Content -LiteralPath "$target.history.jsonl" | ConvertFrom-Json
+            $entry.outcome, $entry.resumed | Should -Be 'Promoted', $false
+            $promoted = Import-Mlp -Path $target
+            $promoted.EpochsTrained | Should -Be $Epochs
+            $promoted.History.Runs.Count | Should -Be 1
+            $promoted.History.Runs[0].Options.Seed | Should -Be $changed[[array]::IndexOf($changed, '-Seed') + 1]
+            Test-Path "$target.candidate.ckpt" | Should -BeFalse
+        }
+
+        It 'a model file where the checkpoint goes: exit 1, and the file is left as it was' {
+            $folder = Join-Path $TestDrive 'model-at-checkpoint'
+            New-Item -ItemType Directory $folder | Out-Null
+            $target = Join-Path $folder 'digits.mlp'
+            Export-Mlp -Model (New-Mlp -InputSize 16 -HiddenSize 8 -OutputSize 2 -Seed 9) -Path "$target.candidate.ckpt"
+            $before = (Get-FileHash -LiteralPath "$target.candidate.ckpt").Hash
+            & $pwsh -NoProfile -NonInteractive -File $script -DeployedPath $target -ModulePath $env:MLPTOOLS_MODULE @recipe *> $null
+            $LASTEXITCODE | Should -Be 1
+            (Get-FileHash -LiteralPath "$target.candidate.ckpt").Hash | Should -BeExactly $before
+            (Get-Content -LiteralPath "$target.history.jsonl" | ConvertFrom-Json).errorId | Should -BeLike 'CheckpointPathOccupied,*'
+            Test-Path $target | Should -BeFalse
+        }
+    }
+
     Context 'A run killed part-way' {
         It 'resumes the candidate from its checkpoint at the next run' {
             # A checkpoint as a killed run leaves it: 3 of 8 epochs done.

@@ -1,3 +1,4 @@
+using System.Buffers.Binary;
 using System.IO.Compression;
 
 namespace MlpTools.Core.Data;
@@ -14,59 +15,76 @@ public static class IdxReader
     private const byte UnsignedByteType = 0x08;
     private static readonly byte[] GzipMagic = { 0x1f, 0x8b };
 
-    public static IdxContent Read(string path, int expectedDimensionCount)
+    /// <param name="cancel">Checked between chunks of the read, so a stop request ends even the read of a large file.</param>
+    public static IdxContent Read(string path, int expectedDimensionCount, CancellationToken cancel = default)
     {
-        if (Directory.Exists(path))
-        {
-            throw new MlpToolsException("IdxPathIsDirectory", FailureKind.InvalidArgument,
-                $"'{path}' is a directory, not an IDX file. Give the path of the file itself, or the folder that holds the four MNIST files with -Path.", path);
-        }
-        if (!File.Exists(path))
-        {
-            throw new MlpToolsException("IdxFileNotFound", FailureKind.ObjectNotFound, $"IDX file '{path}' does not exist.", path);
-        }
-
         try
         {
-            using var file = File.OpenRead(path);
+            using var file = Open(path);
             bool compressed = IsGzip(file);
             using Stream stream = compressed ? new GZipStream(file, CompressionMode.Decompress) : file;
             // A raw file's length bounds what its header may claim; a gzip stream's length is unknown until read.
             long? available = compressed ? null : file.Length;
-            IdxContent content = Read(stream, available, expectedDimensionCount, path);
+            IdxContent content = Read(stream, available, expectedDimensionCount, path, cancel);
             if (compressed)
             {
-                EnsureGzipComplete(file, stream, 4L + 4L * expectedDimensionCount + content.Data.Length, path);
+                EnsureGzipComplete(file, stream, content, path, cancel);
             }
             return content;
         }
-        catch (InvalidDataException e)
+        catch (Exception e) when (e is InvalidDataException or IOException or UnauthorizedAccessException)
         {
-            throw new MlpToolsException("IdxGzipInvalid", FailureKind.InvalidData,
-                $"'{path}' looks gzip-compressed but cannot be decompressed ({e.Message}). Delete it and get the file again.", path, e);
+            throw Unreadable(path, e);
         }
     }
 
+    private static MlpToolsException Unreadable(string path, Exception e) => e is InvalidDataException
+        ? new("IdxGzipInvalid", FailureKind.InvalidData,
+            $"'{path}' looks gzip-compressed but cannot be decompressed ({e.Message}). Delete it and get the file again.", path, e)
+        : new("IdxFileReadFailed", FailureKind.ResourceUnavailable,
+            $"Could not read '{path}': {e.Message} Check its permissions and the disk, then try again.", path, e);
+
+    /// <summary>Opens an IDX file, refusing a folder, a FIFO, a device or a link loop before anything is opened.</summary>
+    private static FileStream Open(string path) => RegularFile.OpenRead(path, () =>
+        new MlpToolsException("IdxFileNotFound", FailureKind.ObjectNotFound, $"IDX file '{path}' does not exist.", path));
+
     /// <summary>
-    /// A gzip file cut short in its 8-byte trailer still inflates to every byte, because GZipStream does not check the
-    /// trailer; the trailer's ISIZE (the uncompressed length mod 2^32) must match what was read, or the file is damaged.
+    /// A gzip file cut short in its 8-byte trailer still inflates to every byte, because GZipStream does not notice that
+    /// the last member's trailer is missing (it checks the CRC-32 and length of every member that ends). So the file's
+    /// last 8 bytes must be a real trailer: the CRC-32 and length (mod 2^32) of the last member, which is the whole
+    /// content for a file of one member, or its tail for several members one after the other (cat a.gz b.gz).
     /// </summary>
-    private static void EnsureGzipComplete(FileStream file, Stream gzip, long consumed, string path)
+    private static void EnsureGzipComplete(FileStream file, Stream gzip, IdxContent content, string path, CancellationToken cancel)
     {
+        byte[] header = HeaderBytes(content.Dimensions);
+        using var rest = new MemoryStream();
         var buffer = new byte[81920];
-        long total = consumed;
         int read;
         while ((read = gzip.Read(buffer)) > 0)
         {
-            total += read;
+            cancel.ThrowIfCancellationRequested();
+            rest.Write(buffer, 0, read);
+            if (rest.Length > MaxBytesAfterData)
+            {
+                throw new MlpToolsException("IdxGzipInvalid", FailureKind.InvalidData,
+                    $"'{path}' inflates to more than {MaxBytesAfterData} bytes beyond the data its IDX header describes, so it is not an IDX file. " +
+                    "Delete it and get the file again.", path);
+            }
         }
-        Span<byte> trailer = stackalloc byte[4];
+        long total = header.Length + content.Data.Length + rest.Length;
+        Span<byte> trailer = stackalloc byte[8];
         bool complete = file.Length >= 18;
         if (complete)
         {
-            file.Position = file.Length - 4;
-            complete = file.ReadAtLeast(trailer, 4, throwOnEndOfStream: false) == 4 &&
-                System.Buffers.Binary.BinaryPrimitives.ReadUInt32LittleEndian(trailer) == (uint)(total & 0xFFFFFFFF);
+            file.Position = file.Length - 8;
+            complete = file.ReadAtLeast(trailer, 8, throwOnEndOfStream: false) == 8;
+        }
+        if (complete)
+        {
+            uint crc = BinaryPrimitives.ReadUInt32LittleEndian(trailer);
+            uint lastMemberLength = BinaryPrimitives.ReadUInt32LittleEndian(trailer[4..]);
+            complete = lastMemberLength == (uint)(total & 0xFFFFFFFF) ||
+                (lastMemberLength < total && Crc32Of(total - lastMemberLength, header, content.Data, rest.GetBuffer().AsSpan(0, (int)rest.Length)) == crc);
         }
         if (!complete)
         {
@@ -74,6 +92,58 @@ public static class IdxReader
                 $"'{path}' is a damaged gzip file: its trailer does not match the {total} bytes it inflates to, so it was probably cut short. " +
                 "Delete it and get the file again.", path);
         }
+    }
+
+    /// <summary>What a gzip file may hold after the data its IDX header describes (an IDX file holds nothing there).</summary>
+    private const int MaxBytesAfterData = 16 << 20;
+
+    private static byte[] HeaderBytes(int[] dimensions)
+    {
+        var header = new byte[4 + 4 * dimensions.Length];
+        header[2] = UnsignedByteType;
+        header[3] = (byte)dimensions.Length;
+        for (int i = 0; i < dimensions.Length; i++)
+        {
+            BinaryPrimitives.WriteUInt32BigEndian(header.AsSpan(4 + 4 * i), (uint)dimensions[i]);
+        }
+        return header;
+    }
+
+    private static readonly uint[] CrcTable = Enumerable.Range(0, 256).Select(n =>
+    {
+        uint c = (uint)n;
+        for (int k = 0; k < 8; k++)
+        {
+            c = (c & 1) != 0 ? 0xEDB88320 ^ (c >> 1) : c >> 1;
+        }
+        return c;
+    }).ToArray();
+
+    /// <summary>gzip's CRC-32 of the three parts taken as one, from byte <paramref name="start"/> on.</summary>
+    private static uint Crc32Of(long start, ReadOnlySpan<byte> header, ReadOnlySpan<byte> data, ReadOnlySpan<byte> rest)
+    {
+        uint crc = 0xFFFFFFFF;
+        crc = Crc32Update(crc, Skip(header, ref start));
+        crc = Crc32Update(crc, Skip(data, ref start));
+        crc = Crc32Update(crc, Skip(rest, ref start));
+        return ~crc;
+    }
+
+    /// <summary>The part of <paramref name="part"/> after the first <paramref name="start"/> bytes; lowers <paramref name="start"/> by what was skipped.</summary>
+    private static ReadOnlySpan<byte> Skip(ReadOnlySpan<byte> part, ref long start)
+    {
+        int skipped = (int)Math.Min(start, part.Length);
+        start -= skipped;
+        return part[skipped..];
+    }
+
+    private static uint Crc32Update(uint crc, ReadOnlySpan<byte> bytes)
+    {
+        foreach (byte b in bytes)
+        {
+            crc = CrcTable[(crc ^ b) & 0xFF] ^ (crc >> 8);
+        }
+        return crc;
     }
 
     /// <summary>Whether a seekable stream starts with the gzip magic; leaves it at position 0.</summary>
@@ -85,24 +155,30 @@ public static class IdxReader
         return read == 2 && magic.SequenceEqual(GzipMagic);
     }
 
+    /// <summary>Whether the file is gzip-compressed (its length then says nothing about what it inflates to).</summary>
+    public static bool IsCompressed(string path)
+    {
+        using var file = Open(path);
+        return IsGzip(file);
+    }
+
     /// <summary>Only the header's dimensions, without reading the data: cheap enough for a report on a folder of files.</summary>
     public static int[] ReadDimensions(string path, int expectedDimensionCount)
     {
         try
         {
-            using var file = File.OpenRead(path);
+            using var file = Open(path);
             using Stream stream = IsGzip(file) ? new GZipStream(file, CompressionMode.Decompress) : file;
             return ReadHeader(stream, expectedDimensionCount, path).Dimensions;
         }
-        catch (InvalidDataException e)
+        catch (Exception e) when (e is InvalidDataException or IOException or UnauthorizedAccessException)
         {
-            throw new MlpToolsException("IdxGzipInvalid", FailureKind.InvalidData,
-                $"'{path}' looks gzip-compressed but cannot be decompressed ({e.Message}). Delete it and get the file again.", path, e);
+            throw Unreadable(path, e);
         }
     }
 
     /// <param name="available">Bytes the stream holds, when known, so a lying header is caught before allocation.</param>
-    public static IdxContent Read(Stream stream, long? available, int expectedDimensionCount, string name)
+    public static IdxContent Read(Stream stream, long? available, int expectedDimensionCount, string name, CancellationToken cancel = default)
     {
         var (dimensions, payload) = ReadHeader(stream, expectedDimensionCount, name);
         long headerLength = 4 + 4L * expectedDimensionCount;
@@ -113,7 +189,7 @@ public static class IdxReader
                 $"{Math.Max(0, length - headerLength)}. Delete it and get the file again.", name);
         }
 
-        return new IdxContent(dimensions, available is null ? ReadGrowing(stream, (int)payload, name) : ReadAll(stream, (int)payload, name));
+        return new IdxContent(dimensions, available is null ? ReadGrowing(stream, (int)payload, name, cancel) : ReadAll(stream, (int)payload, name, cancel));
     }
 
     /// <summary>The magic number and dimensions, checked; returns them with the payload size they claim.</summary>
@@ -135,7 +211,7 @@ public static class IdxReader
         for (int i = 0; i < dimensions.Length; i++)
         {
             ReadExactly(stream, field, name, "header");
-            uint size = System.Buffers.Binary.BinaryPrimitives.ReadUInt32BigEndian(field);
+            uint size = BinaryPrimitives.ReadUInt32BigEndian(field);
             if (size > int.MaxValue)
             {
                 throw HeaderClaimsTooMuch(name, $"dimension {i} is {size}");
@@ -151,10 +227,14 @@ public static class IdxReader
         return (dimensions, payload);
     }
 
-    private static byte[] ReadAll(Stream stream, int length, string name)
+    private static byte[] ReadAll(Stream stream, int length, string name, CancellationToken cancel)
     {
         var data = new byte[length];
-        ReadExactly(stream, data, name, "data");
+        int read = RegularFile.ReadChunked(stream, data, cancel);
+        if (read < length)
+        {
+            throw Truncated(name, "data", read, length);
+        }
         return data;
     }
 
@@ -162,7 +242,7 @@ public static class IdxReader
     /// For streams of unknown length (gzip): the buffer grows only as data actually arrives, so a header
     /// that lies about its size cannot make us allocate what it claims.
     /// </summary>
-    private static byte[] ReadGrowing(Stream stream, int length, string name)
+    private static byte[] ReadGrowing(Stream stream, int length, string name, CancellationToken cancel)
     {
         var data = new byte[Math.Min(length, 1 << 20)];
         int filled = 0;
@@ -172,11 +252,11 @@ public static class IdxReader
             {
                 Array.Resize(ref data, (int)Math.Min(length, 2L * data.Length));
             }
+            cancel.ThrowIfCancellationRequested();
             int read = stream.Read(data, filled, data.Length - filled);
             if (read == 0)
             {
-                throw new MlpToolsException("IdxFileTruncated", FailureKind.InvalidData,
-                    $"'{name}' is truncated: its data ends after {filled} of {length} expected bytes. Delete it and get the file again.", name);
+                throw Truncated(name, "data", filled, length);
             }
             filled += read;
         }
@@ -191,8 +271,10 @@ public static class IdxReader
         int read = stream.ReadAtLeast(buffer, buffer.Length, throwOnEndOfStream: false);
         if (read < buffer.Length)
         {
-            throw new MlpToolsException("IdxFileTruncated", FailureKind.InvalidData,
-                $"'{name}' is truncated: its {part} ends after {read} of {buffer.Length} expected bytes. Delete it and get the file again.", name);
+            throw Truncated(name, part, read, buffer.Length);
         }
     }
+
+    private static MlpToolsException Truncated(string name, string part, long read, long expected) => new("IdxFileTruncated", FailureKind.InvalidData,
+        $"'{name}' is truncated: its {part} ends after {read} of {expected} expected bytes. Delete it and get the file again.", name);
 }

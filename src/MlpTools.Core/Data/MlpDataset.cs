@@ -123,6 +123,9 @@ public sealed class MlpDataset
             $"Dataset '{Name}' ({Split}) holds table rows, not images, so it has no pixels to show.", this)
         : _pixels.AsSpan(index * FeatureCount, FeatureCount);
 
+    /// <summary>One image's pixels as an array, for scripts (PowerShell cannot hold the span <see cref="GetImage"/> returns).</summary>
+    public byte[] GetPixels(int index) => GetImage(index).ToArray();
+
     /// <summary>One example's features as a model reads them before scaling (pixels as 0-255).</summary>
     public float[] GetFeatures(int index) => _pixels is not null
         ? _pixels.AsSpan(index * FeatureCount, FeatureCount).ToArray().Select(b => (float)b).ToArray()

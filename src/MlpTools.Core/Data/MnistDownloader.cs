@@ -1,5 +1,6 @@
 using System.IO.Compression;
 using System.Security.Cryptography;
+using MlpTools.Core.Persistence;
 
 namespace MlpTools.Core.Data;
 
@@ -32,31 +33,39 @@ public sealed class MnistDownloader : IDisposable
         return new[] { images, labels }.Where(stem => force || MnistFiles.TryFind(folder, stem) is null);
     }
 
-    /// <summary>Downloads one file, verifies it and moves it into place. Returns the mirror it came from.</summary>
+    /// <summary>
+    /// Downloads one file, verifies it and moves it into place. Returns the mirror it came from. A mirror that fails
+    /// (unreachable, 404, wrong bytes) is skipped; a local write that fails (a full disk) ends the download at once
+    /// with FileWriteFailed, since no other mirror can help.
+    /// </summary>
     public Uri Download(string stem, string folder, IReadOnlyList<Uri> mirrors, CancellationToken cancel)
     {
         string expected = MnistFiles.MnistSha256[stem];
         var failures = new List<string>();
         Directory.CreateDirectory(folder);
+        string target = Path.GetFullPath(Path.Combine(folder, stem));
+        // Refused before anything is fetched: a folder, a device or a FIFO in the file's place.
+        RegularFile.Exists(target);
         foreach (Uri mirror in mirrors)
         {
             foreach (string fileName in new[] { stem + ".gz", stem })
             {
                 var source = new Uri(EnsureTrailingSlash(mirror), fileName);
-                string partial = Path.Combine(folder, $".{stem}.{Guid.NewGuid():N}.partial");
+                // The raw download goes to a file first: a network stream cannot be peeked for the gzip magic.
+                string downloaded = AtomicFile.TemporaryPath(folder, stem);
                 try
                 {
-                    string actual = Fetch(source, partial, cancel);
-                    if (actual == expected)
-                    {
-                        File.Move(partial, Path.Combine(folder, stem), overwrite: true);
-                        return source;
-                    }
-                    failures.Add($"{source}: SHA-256 {actual} does not match the pinned {expected}");
+                    Fetch(source, downloaded, target, cancel);
+                    AtomicFile.Write(target, output => WriteVerified(downloaded, output, expected, cancel));
+                    return source;
                 }
                 catch (OperationCanceledException) when (cancel.IsCancellationRequested)
                 {
                     throw;
+                }
+                catch (ChecksumMismatchException e)
+                {
+                    failures.Add($"{source}: SHA-256 {e.Actual} does not match the pinned {expected}");
                 }
                 catch (Exception e) when (e is HttpRequestException or IOException or InvalidDataException or TaskCanceledException or UnauthorizedAccessException)
                 {
@@ -64,7 +73,7 @@ public sealed class MnistDownloader : IDisposable
                 }
                 finally
                 {
-                    File.Delete(partial);
+                    AtomicFile.TryDelete(downloaded);
                 }
             }
         }
@@ -75,36 +84,66 @@ public sealed class MnistDownloader : IDisposable
             stem);
     }
 
-    /// <summary>Writes the uncompressed content of <paramref name="source"/> to <paramref name="target"/> and returns its SHA-256.</summary>
-    private string Fetch(Uri source, string target, CancellationToken cancel)
+    /// <summary>
+    /// Copies <paramref name="source"/> to the local file <paramref name="downloaded"/>. What fails while reading is the
+    /// mirror's fault (an exception the caller counts as a failed mirror); what fails while writing is FileWriteFailed,
+    /// naming <paramref name="target"/>, the file the download is for.
+    /// </summary>
+    private void Fetch(Uri source, string downloaded, string target, CancellationToken cancel)
     {
-        // The raw download goes to a file first: a network stream cannot be peeked for the gzip magic.
-        string downloaded = target + ".download";
+        using Stream body = source.IsFile ? OpenLocal(source.LocalPath) : OpenHttp(source, cancel);
+        // Unbuffered, so every failed write shows here and none is left for Dispose.
+        using var output = WriteLocal(target, () => new FileStream(downloaded, FileMode.CreateNew, FileAccess.Write, FileShare.None, bufferSize: 0));
+        var chunk = new byte[1 << 16];
+        int read;
+        while ((read = body.ReadAsync(chunk, cancel).AsTask().GetAwaiter().GetResult()) > 0)
+        {
+            WriteLocal(target, () => { output.Write(chunk, 0, read); return output; });
+        }
+    }
+
+    private static T WriteLocal<T>(string target, Func<T> write)
+    {
         try
         {
-            using (Stream body = source.IsFile ? File.OpenRead(source.LocalPath) : OpenHttp(source, cancel))
-            using (var output = File.Create(downloaded))
-            {
-                body.CopyToAsync(output, cancel).GetAwaiter().GetResult();
-            }
-            using var file = File.OpenRead(downloaded);
-            using Stream content = IdxReader.IsGzip(file) ? new GZipStream(file, CompressionMode.Decompress) : file;
-            using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
-            using var result = File.Create(target);
-            var chunk = new byte[1 << 16];
-            int read;
-            while ((read = content.Read(chunk)) > 0)
-            {
-                cancel.ThrowIfCancellationRequested();
-                hash.AppendData(chunk, 0, read);
-                result.Write(chunk, 0, read);
-            }
-            return Convert.ToHexString(hash.GetHashAndReset()).ToLowerInvariant();
+            return write();
         }
-        finally
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            File.Delete(downloaded);
+            throw RegularFile.WriteFailed(target, e, $"Nothing was written to '{Path.GetDirectoryName(target)}'.");
         }
+    }
+
+    /// <summary>A file of a local mirror: only a regular file (a FIFO there would block the download for good).</summary>
+    private static FileStream OpenLocal(string path) => RegularFile.Exists(Path.GetFullPath(path))
+        ? File.OpenRead(path)
+        : throw new FileNotFoundException($"'{path}' does not exist.", path);
+
+    /// <summary>Writes the uncompressed content of <paramref name="downloaded"/> to <paramref name="output"/>; throws when its SHA-256 is not <paramref name="expected"/>.</summary>
+    private static void WriteVerified(string downloaded, Stream output, string expected, CancellationToken cancel)
+    {
+        using var file = File.OpenRead(downloaded);
+        using Stream content = IdxReader.IsGzip(file) ? new GZipStream(file, CompressionMode.Decompress) : file;
+        using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+        var chunk = new byte[1 << 16];
+        int read;
+        while ((read = content.Read(chunk)) > 0)
+        {
+            cancel.ThrowIfCancellationRequested();
+            hash.AppendData(chunk, 0, read);
+            output.Write(chunk, 0, read);
+        }
+        string actual = Convert.ToHexString(hash.GetHashAndReset()).ToLowerInvariant();
+        if (actual != expected)
+        {
+            throw new ChecksumMismatchException(actual);
+        }
+    }
+
+    /// <summary>A download whose bytes are not the pinned ones: the mirror's failure, and the file in place stays as it was.</summary>
+    private sealed class ChecksumMismatchException(string actual) : Exception($"SHA-256 {actual}")
+    {
+        public string Actual { get; } = actual;
     }
 
     private Stream OpenHttp(Uri source, CancellationToken cancel)

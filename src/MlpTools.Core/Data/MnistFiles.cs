@@ -33,36 +33,50 @@ public static class MnistFiles
     };
 
     /// <summary>Reads one split from a folder: the folder itself, or a torchvision-style MNIST/raw below it.</summary>
-    public static MlpDataset Load(string folder, MnistSplit split, string name = "MNIST")
+    public static MlpDataset Load(string folder, MnistSplit split, string name = "MNIST", CancellationToken cancel = default)
     {
         var (imagesStem, labelsStem) = FileStems(split);
         string imagesPath = Find(folder, imagesStem);
         string labelsPath = Find(folder, labelsStem);
-        return Load(imagesPath, labelsPath, name, split.ToString());
+        return Load(imagesPath, labelsPath, name, split.ToString(), cancel);
     }
 
-    public static MlpDataset Load(string imagesPath, string labelsPath, string name, string split)
+    public static MlpDataset Load(string imagesPath, string labelsPath, string name, string split, CancellationToken cancel = default)
     {
-        var images = IdxReader.Read(imagesPath, expectedDimensionCount: 3);
-        var labels = IdxReader.Read(labelsPath, expectedDimensionCount: 1);
-        if (images.Dimensions[0] != labels.Dimensions[0])
+        // A gzip file's header may honestly claim far more than its partner holds (1.6 GB of labels next to 12 images): when
+        // the headers disagree, a compressed file claiming more is refused before it is inflated. A raw file is bounded by its
+        // length, so reading it still reports a truncated file as truncated.
+        int imageCount = IdxReader.ReadDimensions(imagesPath, 3)[0], labelCount = IdxReader.ReadDimensions(labelsPath, 1)[0];
+        if (imageCount > labelCount && IdxReader.IsCompressed(imagesPath) || labelCount > imageCount && IdxReader.IsCompressed(labelsPath))
         {
-            throw new MlpToolsException("DatasetCountMismatch", FailureKind.InvalidData,
-                $"'{imagesPath}' holds {images.Dimensions[0]} images but '{labelsPath}' holds {labels.Dimensions[0]} labels. " +
-                "The images and labels files must come from the same set.", imagesPath);
+            RequireSameCount(imageCount, labelCount, imagesPath, labelsPath);
         }
+        var images = IdxReader.Read(imagesPath, expectedDimensionCount: 3, cancel);
+        var labels = IdxReader.Read(labelsPath, expectedDimensionCount: 1, cancel);
+        RequireSameCount(images.Dimensions[0], labels.Dimensions[0], imagesPath, labelsPath);
         return new MlpDataset(name, split, images.Data, labels.Data, images.Dimensions[1], images.Dimensions[2],
             Path.GetDirectoryName(Path.GetFullPath(imagesPath)) ?? imagesPath);
+    }
+
+    private static void RequireSameCount(int images, int labels, string imagesPath, string labelsPath)
+    {
+        if (images != labels)
+        {
+            throw new MlpToolsException("DatasetCountMismatch", FailureKind.InvalidData,
+                $"'{imagesPath}' holds {images} images but '{labelsPath}' holds {labels} labels. " +
+                "The images and labels files must come from the same set.", imagesPath);
+        }
     }
 
     private static string[] SearchFolders(string folder) => new[] { folder, Path.Combine(folder, "MNIST", "raw"), Path.Combine(folder, "raw") };
 
     /// <summary>
     /// Where <paramref name="stem"/> (raw or .gz) is found under <paramref name="folder"/>, or null. A directory of
-    /// that name counts, so that reading it reports the directory instead of a missing file.
+    /// that name counts (as does a FIFO, a device or a link loop), so that reading it reports what is there instead of a missing file.
     /// </summary>
     public static string? TryFind(string folder, string stem) =>
-        SearchFolders(folder).SelectMany(f => new[] { Path.Combine(f, stem), Path.Combine(f, stem + ".gz") }).FirstOrDefault(path => File.Exists(path) || Directory.Exists(path));
+        SearchFolders(folder).SelectMany(f => new[] { Path.Combine(f, stem), Path.Combine(f, stem + ".gz") })
+            .FirstOrDefault(path => RegularFile.Inspect(Path.GetFullPath(path)) != RegularFile.Kind.Missing);
 
     private static string Find(string folder, string stem)
     {

@@ -1,3 +1,4 @@
+using MlpTools.Core.Persistence;
 using SkiaSharp;
 
 namespace MlpTools.Core.Imaging;
@@ -24,34 +25,15 @@ public sealed class PngImage
     public byte[] ToArray() => (byte[])_bytes.Clone();
 
     /// <summary>
-    /// Writes the file atomically: into a temporary file in the same folder, then renamed over the target, so a
-    /// reader never sees half a picture and a failed write leaves any earlier file as it was.
+    /// Writes the file atomically, as model files are written: into a temporary file in the same folder, flushed to
+    /// the disk, then renamed over the target, so a reader never sees half a picture and a failed write leaves any
+    /// earlier file as it was. Only a regular file is replaced, never a folder, a device or a FIFO.
     /// </summary>
     public void Save(string path)
     {
         string full = Path.GetFullPath(path);
-        string folder = Path.GetDirectoryName(full) ?? ".";
-        if (!Directory.Exists(folder))
-        {
-            throw new MlpToolsException("ImageFolderNotFound", FailureKind.ObjectNotFound,
-                $"Cannot write '{full}': the folder '{folder}' does not exist. Create it first (New-Item -ItemType Directory) or choose another path.", full);
-        }
-        if (Directory.Exists(full))
-        {
-            throw new MlpToolsException("ImagePathIsDirectory", FailureKind.InvalidArgument,
-                $"Cannot write '{full}': it is a folder. Give the path of the PNG file to write, e.g. '{Path.Combine(full, "picture.png")}'.", full);
-        }
-        string temporary = Path.Combine(folder, $".{Path.GetFileName(full)}.{Guid.NewGuid():N}.tmp");
-        try
-        {
-            File.WriteAllBytes(temporary, _bytes);
-            File.Move(temporary, full, overwrite: true);
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            File.Delete(temporary);
-            throw new MlpToolsException("ImageWriteFailed", FailureKind.WriteError, $"Cannot write '{full}': {e.Message}", full, e);
-        }
+        AtomicFile.Write(full, stream => stream.Write(_bytes),
+            folderHint: $"Give the path of the PNG file to write, e.g. '{Path.Combine(full, "picture.png")}'.");
     }
 
     /// <summary>Encodes what was drawn on <paramref name="surface"/>.</summary>

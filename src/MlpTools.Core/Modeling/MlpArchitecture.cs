@@ -21,6 +21,15 @@ public sealed record MlpArchitecture(
     /// </summary>
     public const long MaxParameterCount = 1L << 30;
 
+    /// <summary>
+    /// The most hidden layers a model may have. The parameter cap alone would allow a million one-unit layers, a network
+    /// that takes minutes and gigabytes to build; no MLP MlpTools trains needs more than a few.
+    /// </summary>
+    public const int MaxHiddenLayers = 1000;
+
+    /// <summary>The largest α of ELU that New-Mlp accepts.</summary>
+    public const double MaxAlpha = 1e6;
+
     /// <summary>Weights and biases of the network these sizes describe (as a double: sizes near int.MaxValue overflow a long).</summary>
     public double CountParameters()
     {
@@ -36,6 +45,11 @@ public sealed record MlpArchitecture(
 
     internal void Validate()
     {
+        if (HiddenSizes.Count > MaxHiddenLayers)
+        {
+            throw new MlpToolsException("ModelTooLarge", FailureKind.InvalidArgument,
+                $"A network of {HiddenSizes.Count} hidden layers is more than the {MaxHiddenLayers} MlpTools allows. Use fewer -HiddenSize values.", this);
+        }
         RequirePositive(InputSize, "InputSize");
         RequirePositive(OutputSize, "OutputSize");
         foreach (int size in HiddenSizes)
@@ -53,6 +67,19 @@ public sealed record MlpArchitecture(
         {
             throw new MlpToolsException("ModelDropoutInvalid", FailureKind.InvalidArgument,
                 $"Dropout is the probability of zeroing a hidden unit and must be at least 0 and below 1, not {Dropout}.", Dropout);
+        }
+        // What New-Mlp's parameter types and ranges already ensure, checked here for what comes from files and the core API.
+        if (!Enum.IsDefined(Activation.Kind) || !(Activation.Alpha >= 0 && Activation.Alpha <= MaxAlpha) ||
+            !(Activation.NegativeSlope >= 0 && Activation.NegativeSlope <= 1))
+        {
+            throw new MlpToolsException("ModelActivationInvalid", FailureKind.InvalidArgument,
+                $"The activation must be one of {string.Join(", ", Enum.GetNames<Activation>())}, with α from 0 to {MaxAlpha} and a negative slope " +
+                $"from 0 to 1, not {Activation.Kind} with α {Activation.Alpha} and slope {Activation.NegativeSlope}.", Activation);
+        }
+        if (!Enum.IsDefined(Initialization))
+        {
+            throw new MlpToolsException("ModelInitializationInvalid", FailureKind.InvalidArgument,
+                $"The initialisation must be one of {string.Join(", ", Enum.GetNames<Initialization>())}, not {Initialization}.", Initialization);
         }
     }
 

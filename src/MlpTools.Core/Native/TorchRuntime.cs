@@ -31,38 +31,96 @@ public static class TorchRuntime
     public static int? ThreadCount => LoadError is null ? torch.get_num_threads() : null;
 
     /// <summary>
-    /// Runs libtorch with <paramref name="threadCount"/> intra-op threads until the returned scope is disposed, then
-    /// puts the previous count back. libtorch's setting is process-wide, so a command that changes it must restore it,
-    /// even when it fails or is stopped. Null leaves the setting alone (libtorch's default: one thread per core).
+    /// libtorch's thread count for threads it has not met yet: the process-wide default each new thread (a new
+    /// runspace's, for one) starts with. Null when libtorch did not load.
+    /// </summary>
+    public static int? DefaultThreadCount => LoadError is null ? OnNewThread(torch.get_num_threads) : null;
+
+    /// <summary>
+    /// Runs libtorch with <paramref name="threadCount"/> intra-op threads on the calling thread until the returned scope
+    /// is disposed (on the same thread). libtorch keeps a count per thread and a process-wide default for threads it has
+    /// not met yet, and setting one sets both; commands in several runspaces may overlap and end in any order. So the
+    /// scopes are counted, not stacked: the default from before the first of the overlapping scopes is remembered, each
+    /// scope gives its thread back the count it had (that default, for a thread that first met libtorch during the
+    /// overlap), and the last scope to end puts that default back, even when commands fail or are stopped.
+    /// Null leaves everything alone (libtorch's default: one thread per core) and takes no part in this.
     /// </summary>
     public static IDisposable UseThreads(int? threadCount)
     {
         if (threadCount is not int count)
         {
-            return ThreadScope.None;
+            return NoThreadScope.Instance;
         }
         if (count < 1)
         {
             throw new ArgumentOutOfRangeException(nameof(threadCount), count, "A thread count is at least 1.");
         }
         EnsureAvailable();
-        int previous = torch.get_num_threads();
-        torch.set_num_threads(count);
-        return new ThreadScope(previous);
+        lock (ThreadCountLock)
+        {
+            // Read first: libtorch gives a thread the default when it first reads the count, even after a set, so a
+            // thread that only set it would later fall back to whatever the default is by then.
+            int own = torch.get_num_threads();
+            if (_openThreadScopes == 0)
+            {
+                _defaultBeforeScopes = OnNewThread(torch.get_num_threads);
+            }
+            // During an overlap this thread's own count may be another open scope's, taken as the default when it
+            // first met libtorch; afterwards it gets the default from before the overlap.
+            int previous = _openThreadScopes == 0 ? own : _defaultBeforeScopes;
+            _openThreadScopes++;
+            torch.set_num_threads(count);
+            return new ThreadScope(previous);
+        }
     }
 
-    private sealed class ThreadScope(int? previous) : IDisposable
+    private static readonly object ThreadCountLock = new();
+    private static int _openThreadScopes;
+    private static int _defaultBeforeScopes;
+
+    /// <summary>Runs <paramref name="work"/> on a thread of its own: the only way to read or set libtorch's default without touching a thread in use.</summary>
+    private static int OnNewThread(Func<int> work)
     {
-        public static readonly ThreadScope None = new(null);
-        private int? _previous = previous;
+        int result = 0;
+        var thread = new Thread(() => result = work()) { IsBackground = true };
+        thread.Start();
+        thread.Join();
+        return result;
+    }
+
+    private sealed class ThreadScope(int previous) : IDisposable
+    {
+        private bool _disposed;
 
         public void Dispose()
         {
-            if (_previous is int count)
+            lock (ThreadCountLock)
             {
-                torch.set_num_threads(count);
-                _previous = null;
+                if (_disposed)
+                {
+                    return;
+                }
+                _disposed = true;
+                _openThreadScopes--;
+                torch.set_num_threads(previous);
+                if (_openThreadScopes == 0 && previous != _defaultBeforeScopes)
+                {
+                    OnNewThread(() =>
+                    {
+                        torch.set_num_threads(_defaultBeforeScopes);
+                        return 0;
+                    });
+                }
             }
+        }
+    }
+
+    private sealed class NoThreadScope : IDisposable
+    {
+        public static readonly NoThreadScope Instance = new();
+
+        public void Dispose()
+        {
         }
     }
 

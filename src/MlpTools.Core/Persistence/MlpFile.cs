@@ -14,7 +14,8 @@ namespace MlpTools.Core.Persistence;
 internal static class MlpFile
 {
     private const long MaxManifestBytes = 64 << 20;
-    private const long MaxEntryBytes = int.MaxValue;
+    /// <summary>Room in an entry for what is not weights: a SafeTensors header, the optimiser's step counts and hyperparameters.</summary>
+    private const long EntryOverheadBytes = 1 << 20;
 
     /// <summary>Writes the model (and, for a checkpoint, the training state) to <paramref name="stream"/>.</summary>
     public static void Write(Stream stream, MlpModel model, CheckpointState? training = null, IReadOnlyDictionary<string, byte[]>? extraEntries = null)
@@ -61,18 +62,22 @@ internal static class MlpFile
     {
         try
         {
-            using var zip = new ZipArchive(stream, ZipArchiveMode.Read, leaveOpen: true);
+            using var zip = ZipEntries.Open(stream, path);
             ZipArchiveEntry manifestEntry = zip.GetEntry(ModelManifest.EntryName)
                 ?? throw ModelFileErrors.Unrecognized(path, zip.Entries.Any(e => e.Name == "data.pkl")
                     ? "it is a PyTorch state_dict, not an MlpTools model file. Import it with '-Format PyTorch' (or '-Format Auto')."
                     : $"it is a zip archive without {ModelManifest.EntryName}.");
-            ModelManifest manifest = ReadManifest(StateDicts.ReadEntry(manifestEntry, MaxManifestBytes, path), path);
+            ModelManifest manifest = ReadManifest(ZipEntries.Read(manifestEntry, MaxManifestBytes, path), path);
 
+            // Every entry is bounded by what the architecture needs before a byte of it is inflated: the weights by their
+            // count, anything else (the optimiser's state: two values per weight for Adam) by a few times that.
+            double parameters = manifest.Architecture!.ToMlpArchitecture().CountParameters();
             var entries = new Dictionary<string, byte[]>();
             foreach (var (name, sha256) in manifest.Files)
             {
                 ZipArchiveEntry entry = zip.GetEntry(name) ?? throw ModelFileErrors.Corrupt(path, $"its entry '{name}' is missing.");
-                byte[] content = StateDicts.ReadEntry(entry, MaxEntryBytes, path);
+                double valuesAtMost = name == ModelManifest.WeightsEntry ? parameters : 4 * parameters;
+                byte[] content = ZipEntries.Read(entry, (long)Math.Min(Array.MaxLength, valuesAtMost * sizeof(float) + EntryOverheadBytes), path);
                 if (!string.Equals(Sha256(content), sha256, StringComparison.OrdinalIgnoreCase))
                 {
                     throw ModelFileErrors.Corrupt(path, $"its entry '{name}' does not match the SHA-256 the manifest records for it.");
@@ -99,29 +104,16 @@ internal static class MlpFile
         {
             architecture = architecture with { Name = name };
         }
-        MlpModel model;
-        try
-        {
-            model = architecture.Build();
-        }
-        catch (MlpToolsException e) when (e.ErrorId == "ModelSizeInvalid")
-        {
-            throw ModelFileErrors.Corrupt(path, $"its architecture is impossible: {e.Message}", e);
-        }
-        catch (ArgumentException e)
-        {
-            throw ModelFileErrors.Corrupt(path, $"its preprocessing has {e.Message}.", e);
-        }
+        MlpModel? model = null;
         try
         {
             using (NewDisposeScope())
             {
                 using var weights = new MemoryStream(contents.Entries[ModelManifest.WeightsEntry], writable: false);
-                var tensors = StateDicts.ReadSafeTensors(weights, path);
-                if (tensors.Values.Any(t => t.dtype != ScalarType.Float32))
-                {
-                    throw ModelFileErrors.Corrupt(path, "its weights are not all float32, which MlpTools always writes.");
-                }
+                // MlpTools writes exactly the architecture's tensors in float32; anything else is refused before it is read.
+                var tensors = StateDicts.ReadSafeTensors(weights, path,
+                    (layouts, _) => StateDicts.RequireLayout(layouts, architecture.ParameterShapes(), ScalarType.Float32, path));
+                model = architecture.Build();
                 StateDicts.Load(model, tensors, path);
             }
             model.History.Restore(contents.Manifest.History ?? new List<TrainingRun>(), origin);
@@ -129,7 +121,7 @@ internal static class MlpFile
         }
         catch
         {
-            model.Dispose();
+            model?.Dispose();
             throw;
         }
     }
@@ -179,17 +171,41 @@ internal static class MlpFile
         {
             throw ModelFileErrors.Corrupt(path, "its manifest has no architecture.");
         }
-        if (manifest.Architecture.Unknown is { Count: > 0 } unknown)
-        {
-            throw ModelFileErrors.NewerVersion(path,
-                $"describes its network with {string.Join(", ", unknown.Keys.Select(k => $"'{k}'"))}, which this version does not know, " +
-                $"(written by MlpTools {writer ?? "(unknown version)"}).");
-        }
+        manifest.Architecture.Validate(path, writer);
         if (manifest.Kind is not (ModelManifest.ModelKind or ModelManifest.CheckpointKind))
         {
             throw ModelFileErrors.NewerVersion(path, $"holds a '{manifest.Kind}', a kind of file this version does not know.");
         }
+        if (manifest.Files is null || manifest.Files.Values.Any(v => v is null))
+        {
+            throw ModelFileErrors.Corrupt(path, "its manifest lists its entries without their SHA-256.");
+        }
+        RequireWellFormed(manifest.History, path);
         return manifest;
+    }
+
+    /// <summary>
+    /// A history is shown and extended by later training, so each of its runs must be whole: a recipe the trainer would
+    /// accept, the training data's fingerprint and epoch records without gaps.
+    /// </summary>
+    private static void RequireWellFormed(List<TrainingRun>? history, string path)
+    {
+        foreach (TrainingRun? run in history ?? new List<TrainingRun>())
+        {
+            if (run is not { Options: not null, TrainData.Sha256: not null, Epochs: not null } ||
+                run.ValidationData is { Sha256: null } || run.Epochs.Any(e => e is not { ModelName: not null, Optimizer: not null }))
+            {
+                throw ModelFileErrors.Corrupt(path, "its training history has a run without its recipe, data fingerprint or epochs.");
+            }
+            try
+            {
+                run.Options.Validate();
+            }
+            catch (MlpToolsException e)
+            {
+                throw ModelFileErrors.Corrupt(path, $"its training history records a recipe the trainer refuses: {e.Message}", e);
+            }
+        }
     }
 
     private static void AddEntry(ZipArchive zip, string name, byte[] content, CompressionLevel level)

@@ -30,4 +30,12 @@ internal static class ModelFileErrors
         $"The state_dict in '{path}' is not a multilayer perceptron MlpTools can rebuild: {what} MlpTools expects the lecture " +
         "notebook's layer names, lin_1.weight, lin_1.bias, lin_2.weight, lin_2.bias and so on, with each layer's inputs matching " +
         "the previous layer's outputs.", path);
+
+    public static MlpToolsException NotFinite(string path, string key) => new("ModelWeightsNotFinite", FailureKind.InvalidData,
+        $"'{path}' holds NaN, infinite or overflowing values in '{key}', so the model could only predict nonsense. Such weights come from a " +
+        "run that diverged: train again from a checkpoint or file saved before it did, with a lower learning rate.", path);
+
+    public static MlpToolsException ActivationRequired(string path) => new("ModelActivationRequired", FailureKind.InvalidArgument,
+        $"'{path}' holds weights only and does not say which activation the network uses between its layers, and a wrong guess " +
+        "changes its predictions. Give it with -Activation (ReLU for the lecture notebook's network).", path);
 }

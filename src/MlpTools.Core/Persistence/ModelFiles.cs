@@ -1,4 +1,5 @@
 using System.IO.Compression;
+using System.Text.Json;
 using MlpTools.Core.Modeling;
 using MlpTools.Core.Native;
 using static TorchSharp.torch;
@@ -17,7 +18,7 @@ public static class ModelFiles
     public static void Export(MlpModel model, string path, ModelFileFormat format = ModelFileFormat.Auto, bool overwrite = false)
     {
         string fullPath = Path.GetFullPath(path);
-        if (!overwrite && File.Exists(fullPath))
+        if (!overwrite && RegularFile.Exists(fullPath))
         {
             throw ModelFileErrors.Exists(fullPath);
         }
@@ -35,13 +36,18 @@ public static class ModelFiles
                     StateDicts.WritePyTorch(model, stream);
                     break;
                 case ModelFileFormat.SafeTensors:
-                    StateDicts.WriteSafeTensors(model.Network.state_dict(), stream);
+                    // The architecture goes into the metadata, so that Import-Mlp need not be told the activation.
+                    StateDicts.WriteSafeTensors(model.Network.state_dict(), stream, new Dictionary<string, string>
+                    {
+                        ["format"] = "pt",
+                        [StateDicts.ArchitectureMetadataKey] = System.Text.Encoding.UTF8.GetString(PersistenceJson.Serialize(ModelArchitecture.Of(model))),
+                    });
                     break;
                 default:
                     MlpFile.Write(stream, model);
                     break;
             }
-        }, replaceReadOnly: overwrite);
+        }, refuseExisting: overwrite ? null : ModelFileErrors.Exists, replaceReadOnly: overwrite);
     }
 
     /// <summary>The format a path's extension suggests: .pt and .pth are PyTorch, .safetensors SafeTensors, anything else MlpTools.</summary>
@@ -53,13 +59,15 @@ public static class ModelFiles
     };
 
     /// <summary>
-    /// Reads a model. For PyTorch and SafeTensors files, which hold only weights, the layer sizes come from the weights'
-    /// shapes and the activation (which a state_dict does not record) from <paramref name="activation"/>.
+    /// Reads a model. For PyTorch and SafeTensors files, which hold weights only, the layer sizes come from the weights'
+    /// shapes and the activation from the file's metadata (Export-Mlp records the architecture in SafeTensors files) or
+    /// from <paramref name="activation"/>, which is required when the file does not say and takes precedence when it does.
     /// </summary>
-    public static MlpModel Import(string path, ModelFileFormat format = ModelFileFormat.Auto, Activation activation = Activation.ReLU, string? name = null)
+    public static MlpModel Import(string path, ModelFileFormat format = ModelFileFormat.Auto, Activation? activation = null, string? name = null,
+        CancellationToken cancel = default)
     {
         string fullPath = Path.GetFullPath(path);
-        byte[] content = ReadWhole(fullPath);
+        byte[] content = ReadWhole(fullPath, cancel);
         ModelFileFormat detected = Detect(content, fullPath);
         if (format != ModelFileFormat.Auto && format != detected)
         {
@@ -82,11 +90,12 @@ public static class ModelFiles
         {
             using (NewDisposeScope())
             {
-                var tensors = detected == ModelFileFormat.PyTorch ? StateDicts.ReadPyTorch(stream, fullPath) : StateDicts.ReadSafeTensors(stream, fullPath);
-                var (input, hidden, output) = StateDicts.InferLayers(tensors, fullPath);
-                // The seed is 0: a state_dict does not say how its weights began.
-                model = MlpModel.Create(name ?? Path.GetFileNameWithoutExtension(fullPath),
-                    new MlpArchitecture(input, hidden, output, new ActivationSpec(activation)), seed: 0);
+                // The architecture is settled and checked from the tensors' shapes before any of their values is read.
+                ModelArchitecture? architecture = null;
+                void Vet(IReadOnlyList<TensorLayout> layouts, IReadOnlyDictionary<string, string> metadata) =>
+                    architecture = ArchitectureOf(layouts, metadata, activation, name ?? Path.GetFileNameWithoutExtension(fullPath), fullPath);
+                var tensors = detected == ModelFileFormat.PyTorch ? StateDicts.ReadPyTorch(stream, fullPath, Vet) : StateDicts.ReadSafeTensors(stream, fullPath, Vet);
+                model = architecture!.Build();
                 StateDicts.Load(model, tensors, fullPath);
             }
             model.History.Restore(Array.Empty<TrainingRun>(), new ModelOrigin(fullPath, detected, null, null, null, null, sha256));
@@ -99,11 +108,47 @@ public static class ModelFiles
         }
     }
 
+    /// <summary>
+    /// The network a state_dict's tensors describe, with the activation (and its parameters, dropout, initialisation) from
+    /// the architecture Export-Mlp recorded in the metadata, or from the caller.
+    /// </summary>
+    private static ModelArchitecture ArchitectureOf(IReadOnlyList<TensorLayout> layouts, IReadOnlyDictionary<string, string> metadata,
+        Activation? activation, string name, string path)
+    {
+        var (input, hidden, output) = StateDicts.InferLayers(layouts, path);
+        // The seed is 0 unless the file says otherwise: a state_dict does not say how its weights began.
+        var architecture = new ModelArchitecture { InputSize = input, HiddenSizes = hidden, OutputSize = output };
+        if (metadata.TryGetValue(StateDicts.ArchitectureMetadataKey, out string? json))
+        {
+            ModelArchitecture recorded;
+            try
+            {
+                recorded = PersistenceJson.Deserialize<ModelArchitecture>(System.Text.Encoding.UTF8.GetBytes(json));
+            }
+            catch (Exception e) when (e is JsonException or NotSupportedException or ArgumentException or InvalidOperationException)
+            {
+                throw ModelFileErrors.Corrupt(path, $"its recorded architecture is not valid ({e.Message}).", e);
+            }
+            if (recorded.InputSize != input || recorded.OutputSize != output || recorded.HiddenSizes is null || !recorded.HiddenSizes.SequenceEqual(hidden))
+            {
+                throw ModelFileErrors.Corrupt(path, $"its recorded architecture does not match the shapes of its weights ({string.Join('-', new[] { input }.Concat(hidden).Append(output))}).");
+            }
+            architecture = recorded with { EpochsTrained = 0 };
+        }
+        else if (activation is null)
+        {
+            throw ModelFileErrors.ActivationRequired(path);
+        }
+        architecture = architecture with { Name = name, Activation = activation ?? architecture.Activation };
+        architecture.Validate(path, null);
+        return architecture;
+    }
+
     /// <summary>What a file holds, judged from its content alone.</summary>
     public static ModelFileFormat Detect(string path)
     {
         string fullPath = Path.GetFullPath(path);
-        return Detect(ReadWhole(fullPath), fullPath);
+        return Detect(ReadWhole(fullPath, CancellationToken.None), fullPath);
     }
 
     internal static ModelFileFormat Detect(byte[] content, string path)
@@ -121,7 +166,7 @@ public static class ModelFiles
                 {
                     return ModelFileFormat.MlpTools;
                 }
-                if (zip.Entries.Any(e => e.Name == "data.pkl"))
+                if (zip.Entries.Any(e => e.Name.EndsWith("data.pkl", StringComparison.Ordinal)))
                 {
                     return ModelFileFormat.PyTorch;
                 }
@@ -151,26 +196,24 @@ public static class ModelFiles
         _ => "a SafeTensors file",
     };
 
-    private static byte[] ReadWhole(string fullPath)
+    /// <summary>
+    /// The whole file, read in chunks that <paramref name="cancel"/> can stop between; only a regular file is opened
+    /// (a FIFO, a device or a link loop is refused first). <paramref name="notFound"/> replaces ModelFileNotFound.
+    /// </summary>
+    internal static byte[] ReadWhole(string fullPath, CancellationToken cancel, Func<MlpToolsException>? notFound = null)
     {
-        if (Directory.Exists(fullPath))
-        {
-            throw ModelFileErrors.Unrecognized(fullPath, "it is a folder.");
-        }
-        if (!File.Exists(fullPath))
-        {
-            throw ModelFileErrors.NotFound(fullPath);
-        }
         try
         {
-            // FileShare.Delete too, so that an Export-Mlp replacing the file meanwhile is not blocked on Windows.
-            using var file = new FileStream(fullPath, FileMode.Open, FileAccess.Read, FileShare.Read | FileShare.Delete);
+            using var file = RegularFile.OpenRead(fullPath, notFound ?? (() => ModelFileErrors.NotFound(fullPath)));
             if (file.Length > MaxFileBytes)
             {
                 throw ModelFileErrors.Unrecognized(fullPath, $"it is {file.Length} bytes, larger than any model MlpTools can hold.");
             }
             var content = new byte[file.Length];
-            file.ReadExactly(content);
+            if (RegularFile.ReadChunked(file, content, cancel) < content.Length)
+            {
+                throw new IOException("the file became shorter while it was read.");
+            }
             return content;
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)

@@ -115,12 +115,57 @@ internal sealed record ModelArchitecture
         }
     }
 
+    /// <summary>The network as New-Mlp's parameters describe it.</summary>
+    public MlpArchitecture ToMlpArchitecture() => new(InputSize, HiddenSizes ?? Array.Empty<int>(), OutputSize,
+        new ActivationSpec(Activation, Alpha ?? ActivationSpec.ReLU.Alpha, NegativeSlope ?? ActivationSpec.ReLU.NegativeSlope),
+        Initialization ?? Modeling.Initialization.KaimingNormal, Dropout ?? 0);
+
+    /// <summary>
+    /// Checks, before anything is built or inflated, every field as New-Mlp checks its parameters: a file saying what New-Mlp
+    /// would refuse is damaged (ModelFileCorrupt), one describing a network too large to hold is ModelTooLarge.
+    /// </summary>
+    public void Validate(string path, string? writer)
+    {
+        if (Unknown is { Count: > 0 } unknown)
+        {
+            throw ModelFileErrors.NewerVersion(path,
+                $"describes its network with {string.Join(", ", unknown.Keys.Select(k => $"'{k}'"))}, which this version does not know, " +
+                $"(written by MlpTools {writer ?? "(unknown version)"}).");
+        }
+        if (string.IsNullOrEmpty(Name) || HiddenSizes is null || EpochsTrained < 0)
+        {
+            throw ModelFileErrors.Corrupt(path, "its architecture lacks a name or hidden layer sizes, or counts negative epochs.");
+        }
+        try
+        {
+            ToMlpArchitecture().Validate();
+        }
+        catch (MlpToolsException e) when (e.ErrorId != "ModelTooLarge")
+        {
+            throw ModelFileErrors.Corrupt(path, $"its architecture is impossible: {e.Message}", e);
+        }
+        if (Preprocessing is null)
+        {
+            return;
+        }
+        try
+        {
+            MlpModel.RequireFits(Preprocessing.ToPreprocessing(), ToMlpArchitecture());
+        }
+        catch (ArgumentException e)
+        {
+            throw ModelFileErrors.Corrupt(path, $"its preprocessing has {e.Message}.", e);
+        }
+        catch (MlpToolsException e)
+        {
+            throw ModelFileErrors.Corrupt(path, $"its preprocessing does not fit its layers: {e.Message}", e);
+        }
+    }
+
     /// <summary>A model of this architecture with fresh weights, for a caller that loads stored ones into it.</summary>
     public MlpModel Build()
     {
-        var activation = new ActivationSpec(Activation, Alpha ?? ActivationSpec.ReLU.Alpha, NegativeSlope ?? ActivationSpec.ReLU.NegativeSlope);
-        var model = MlpModel.Create(Name, new MlpArchitecture(InputSize, HiddenSizes, OutputSize, activation,
-            Initialization ?? Modeling.Initialization.KaimingNormal, Dropout ?? 0), Seed, Preprocessing?.ToPreprocessing());
+        var model = MlpModel.Create(Name, ToMlpArchitecture(), Seed, Preprocessing?.ToPreprocessing());
         model.EpochsTrained = EpochsTrained;
         return model;
     }

@@ -1,18 +1,25 @@
 using System.Buffers.Binary;
-using System.Collections;
 using System.IO.Compression;
 using System.Text.Json;
 using System.Text.RegularExpressions;
 using MlpTools.Core.Modeling;
-using Razorvine.Pickle;
 using TorchSharp.PyBridge;
 using static TorchSharp.torch;
 
 namespace MlpTools.Core.Persistence;
 
+/// <summary>A tensor of a state_dict as its file describes it, before any of its values is read.</summary>
+internal sealed record TensorLayout(string Key, ScalarType DType, long[] Shape);
+
 /// <summary>
-/// A model's weights as a state_dict (lin_1.weight, lin_1.bias, ...) in PyTorch's torch.save format and in SafeTensors,
-/// both written and read by TorchSharp.PyBridge; what this class adds are the checks a file from elsewhere needs first.
+/// Sees a file's tensors (and, for SafeTensors, its metadata) before their values are read, and throws to refuse them;
+/// so sizes are checked against the architecture before anything is inflated or allocated.
+/// </summary>
+internal delegate void VetStateDict(IReadOnlyList<TensorLayout> tensors, IReadOnlyDictionary<string, string> metadata);
+
+/// <summary>
+/// A model's weights as a state_dict (lin_1.weight, lin_1.bias, ...) in PyTorch's torch.save format (written by
+/// TorchSharp.PyBridge) and in SafeTensors. Reading is MlpTools' own, so that what is checked is exactly what is loaded.
 /// Tensors read here belong to the caller's dispose scope.
 /// </summary>
 internal static partial class StateDicts
@@ -21,85 +28,199 @@ internal static partial class StateDicts
     private const int MaxPickleBytes = 64 << 20;
     private const long MaxSafeTensorsHeaderBytes = 100 << 20;
 
-    private static readonly Dictionary<string, int> SafeTensorsElementSizes = new()
+    /// <summary>The SafeTensors metadata key under which Export-Mlp records the architecture (as the manifest's JSON).</summary>
+    public const string ArchitectureMetadataKey = "mlptools.architecture";
+
+    private static readonly Dictionary<string, (ScalarType Type, int Size)> SafeTensorsTypes = new(StringComparer.Ordinal)
     {
-        ["F64"] = 8, ["F32"] = 4, ["F16"] = 2, ["BF16"] = 2, ["I64"] = 8, ["I32"] = 4, ["I16"] = 2, ["I8"] = 1, ["U8"] = 1, ["BOOL"] = 1,
+        ["F64"] = (ScalarType.Float64, 8), ["F32"] = (ScalarType.Float32, 4), ["F16"] = (ScalarType.Float16, 2),
+        ["BF16"] = (ScalarType.BFloat16, 2), ["I64"] = (ScalarType.Int64, 8), ["I32"] = (ScalarType.Int32, 4),
+        ["I16"] = (ScalarType.Int16, 2), ["I8"] = (ScalarType.Int8, 1), ["U8"] = (ScalarType.Byte, 1), ["BOOL"] = (ScalarType.Bool, 1),
     };
+
+    private static int ElementSize(ScalarType type) => SafeTensorsTypes.Values.First(t => t.Type == type).Size;
 
     public static void WritePyTorch(MlpModel model, Stream stream) => model.Network.save_py(stream, leaveOpen: true);
 
-    public static void WriteSafeTensors(Dictionary<string, Tensor> tensors, Stream stream) => Safetensors.SaveStateDict(stream, tensors, leaveOpen: true);
-
-    /// <summary>Reads a torch.save'd state_dict after <see cref="PickleGuard"/> has accepted its pickle.</summary>
-    public static Dictionary<string, Tensor> ReadPyTorch(Stream stream, string path)
+    /// <summary>Writes a SafeTensors file: the JSON header (with <paramref name="metadata"/> as its __metadata__), then each tensor's bytes.</summary>
+    public static void WriteSafeTensors(Dictionary<string, Tensor> tensors, Stream stream, IReadOnlyDictionary<string, string>? metadata = null)
     {
-        byte[] pickle;
+        var header = new MemoryStream();
+        using (var json = new Utf8JsonWriter(header))
+        {
+            json.WriteStartObject();
+            if (metadata is { Count: > 0 })
+            {
+                json.WriteStartObject("__metadata__");
+                foreach (var (key, value) in metadata)
+                {
+                    json.WriteString(key, value);
+                }
+                json.WriteEndObject();
+            }
+            long offset = 0;
+            foreach (var (key, tensor) in tensors)
+            {
+                long bytes = tensor.NumberOfElements * ElementSize(tensor.dtype);
+                json.WriteStartObject(key);
+                json.WriteString("dtype", SafeTensorsTypes.First(t => t.Value.Type == tensor.dtype).Key);
+                json.WriteStartArray("shape");
+                foreach (long dimension in tensor.shape)
+                {
+                    json.WriteNumberValue(dimension);
+                }
+                json.WriteEndArray();
+                json.WriteStartArray("data_offsets");
+                json.WriteNumberValue(offset);
+                json.WriteNumberValue(offset + bytes);
+                json.WriteEndArray();
+                json.WriteEndObject();
+                offset += bytes;
+            }
+            json.WriteEndObject();
+        }
+        // The format pads the header with spaces to a multiple of 8 bytes, so the data after it stays aligned.
+        while (header.Length % 8 != 0)
+        {
+            header.WriteByte((byte)' ');
+        }
+        Span<byte> length = stackalloc byte[8];
+        BinaryPrimitives.WriteUInt64LittleEndian(length, (ulong)header.Length);
+        stream.Write(length);
+        header.Position = 0;
+        header.CopyTo(stream);
+        foreach (Tensor tensor in tensors.Values)
+        {
+            using Tensor contiguous = tensor.contiguous();
+            stream.Write(contiguous.bytes);
+        }
+    }
+
+    /// <summary>
+    /// Reads a torch.save'd state_dict. The pickle runs on <see cref="PickleGuard"/>'s machine, which refuses anything but
+    /// tensors and containers; <paramref name="vet"/> then sees the tensors' shapes before any of their bytes is inflated;
+    /// and each storage is read whole (CRC-checked) and cut into the tensors that view it, shared or strided as they are.
+    /// </summary>
+    public static Dictionary<string, Tensor> ReadPyTorch(Stream stream, string path, VetStateDict? vet = null)
+    {
         try
         {
             stream.Position = 0;
-            using var zip = new ZipArchive(stream, ZipArchiveMode.Read, leaveOpen: true);
-            ZipArchiveEntry entry = zip.Entries.FirstOrDefault(e => e.Name == "data.pkl")
-                ?? throw ModelFileErrors.Unrecognized(path, "it is a zip archive without the data.pkl that torch.save writes.");
-            pickle = ReadEntry(entry, MaxPickleBytes, path);
+            using ZipArchive zip = ZipEntries.Open(stream, path);
+            // torch's loaders take the entry ending in data.pkl; with two such entries, which one counts is anyone's guess.
+            var pickles = zip.Entries.Where(e => e.Name.EndsWith("data.pkl", StringComparison.Ordinal)).ToList();
+            if (pickles.Count == 0)
+            {
+                throw ModelFileErrors.Unrecognized(path, "it is a zip archive without the data.pkl that torch.save writes.");
+            }
+            if (pickles.Count > 1 || pickles[0].Name != "data.pkl")
+            {
+                throw ModelFileErrors.Unsafe(path, $"it has the pickle entries {string.Join(", ", pickles.Select(e => $"'{e.FullName}'"))} " +
+                    "where torch.save writes exactly one, named data.pkl, so which one a reader loads is ambiguous. Save the state_dict again with torch.save.");
+            }
+            string archive = pickles[0].FullName[..^"data.pkl".Length];
+            var records = ReadStateDictPickle(ZipEntries.Read(pickles[0], MaxPickleBytes, path), path);
+            vet?.Invoke(records.Select(r => new TensorLayout(r.Key, r.Value.Storage.DType, r.Value.Shape)).ToList(), new Dictionary<string, string>());
+
+            // A storage holding more values than all the state_dict's tensors together is not what torch.save writes for a
+            // model (views of one parameter vector share a storage of exactly their size); refusing it bounds what is inflated.
+            long values = records.Sum(r => r.Value.Shape.Aggregate(1L, (a, b) => a * b));
+            var storages = new Dictionary<string, Tensor>(StringComparer.Ordinal);
+            try
+            {
+                var tensors = new Dictionary<string, Tensor>(StringComparer.Ordinal);
+                foreach (var (key, record) in records)
+                {
+                    if (!storages.TryGetValue(record.Storage.Key, out Tensor? storage))
+                    {
+                        storage = ReadStorage(zip, archive, record.Storage, values, path);
+                        storages[record.Storage.Key] = storage;
+                    }
+                    if (storage.dtype != record.Storage.DType || storage.NumberOfElements != record.Storage.Count)
+                    {
+                        throw ModelFileErrors.Corrupt(path, $"its storage '{record.Storage.Key}' is described in two different ways.");
+                    }
+                    using Tensor view = storage.as_strided(record.Shape, record.Stride, record.Offset);
+                    tensors[key] = view.clone();
+                }
+                return tensors;
+            }
+            finally
+            {
+                foreach (Tensor storage in storages.Values)
+                {
+                    storage.Dispose();
+                }
+            }
         }
         catch (InvalidDataException e)
         {
             throw ModelFileErrors.Corrupt(path, $"its zip structure cannot be read ({e.Message}).", e);
         }
+    }
 
+    private static IReadOnlyList<KeyValuePair<string, TensorRecord>> ReadStateDictPickle(byte[] pickle, string path)
+    {
         try
         {
-            PickleGuard.Check(pickle);
+            return PickleGuard.ReadStateDict(pickle);
         }
         catch (PickleRefusedException e) when (e.UnsafeContent)
         {
             throw ModelFileErrors.Unsafe(path, e.Message);
         }
+        catch (PickleRefusedException e) when (e.NotAStateDict)
+        {
+            throw ModelFileErrors.StateDictInvalid(path, e.Message);
+        }
         catch (PickleRefusedException e)
         {
             throw ModelFileErrors.Corrupt(path, e.Message);
         }
-
-        Hashtable table;
-        try
-        {
-            stream.Position = 0;
-            table = PyTorchUnpickler.UnpickleStateDict(stream, leaveOpen: true);
-        }
-        catch (Exception e) when (e is PickleException or InvalidCastException or InvalidOperationException or NotImplementedException
-                                      or InvalidDataException or IndexOutOfRangeException or ArgumentException or NullReferenceException or IOException)
-        {
-            // The guard let only tensors and containers through, so what is left is damage: a missing tensor entry, a bad shape, ...
-            throw ModelFileErrors.Corrupt(path, $"its pickle could not be unpacked into tensors ({e.Message}).", e);
-        }
-
-        var tensors = new Dictionary<string, Tensor>();
-        foreach (DictionaryEntry item in table)
-        {
-            if (item.Key is not string key || item.Value is not Tensor tensor)
-            {
-                string keys = string.Join(", ", table.Keys.Cast<object>().Select(k => $"'{k}'").Take(8));
-                throw ModelFileErrors.StateDictInvalid(path,
-                    $"it holds a dictionary whose entries are not all tensors (keys {keys}), such as a training checkpoint. Save model.state_dict() on its own.");
-            }
-            tensors[key] = tensor;
-        }
-        return tensors;
     }
 
-    /// <summary>Reads a SafeTensors file after checking that its header describes tensors that fit in the file.</summary>
-    public static Dictionary<string, Tensor> ReadSafeTensors(Stream stream, string path)
+    private static Tensor ReadStorage(ZipArchive zip, string archive, StorageRecord storage, long values, string path)
     {
-        ValidateSafeTensorsHeader(stream, path);
-        try
+        string name = $"{archive}data/{storage.Key}";
+        ZipArchiveEntry entry = zip.GetEntry(name) ?? throw ModelFileErrors.Corrupt(path, $"its tensor data '{name}' is missing.");
+        if (storage.Count > values)
         {
-            stream.Position = 0;
-            return Safetensors.LoadStateDict(stream, leaveOpen: true);
+            throw ModelFileErrors.Corrupt(path, $"its storage '{storage.Key}' holds {storage.Count} values, more than the {values} of all its tensors together.");
         }
-        catch (Exception e) when (e is JsonException or NotImplementedException or ArgumentException or IOException)
+        long bytes = storage.Count * ElementSize(storage.DType);
+        if (bytes > Array.MaxLength)
         {
-            throw ModelFileErrors.Corrupt(path, $"its tensors could not be read ({e.Message}).", e);
+            throw ModelFileErrors.Unrecognized(path, $"its storage '{storage.Key}' has {bytes} bytes; MlpTools reads storages of at most {Array.MaxLength}.");
         }
+        byte[] content = ZipEntries.Read(entry, bytes, path);
+        if (content.Length != bytes)
+        {
+            throw ModelFileErrors.Corrupt(path, $"its tensor data '{name}' has {content.Length} bytes where its {storage.Count} values need {bytes}.");
+        }
+        Tensor tensor = empty(storage.Count, storage.DType);
+        tensor.bytes = content;
+        return tensor;
+    }
+
+    /// <summary>
+    /// Reads a SafeTensors file after checking that its header describes tensors that fit in the file; <paramref name="vet"/>
+    /// sees the tensors' shapes and the file's metadata before any tensor is made.
+    /// </summary>
+    public static Dictionary<string, Tensor> ReadSafeTensors(Stream stream, string path, VetStateDict? vet = null)
+    {
+        var (layouts, metadata, dataStart) = ReadSafeTensorsHeader(stream, path);
+        vet?.Invoke(layouts.Select(l => l.Layout).ToList(), metadata);
+        var tensors = new Dictionary<string, Tensor>(StringComparer.Ordinal);
+        foreach (var (layout, begin, end) in layouts)
+        {
+            var content = new byte[end - begin];
+            stream.Position = dataStart + begin;
+            stream.ReadExactly(content);
+            Tensor tensor = empty(layout.Shape, layout.DType);
+            tensor.bytes = content;
+            tensors[layout.Key] = tensor;
+        }
+        return tensors;
     }
 
     /// <summary>Whether the first bytes look like SafeTensors: an 8-byte little-endian header length, then a JSON object.</summary>
@@ -107,7 +228,7 @@ internal static partial class StateDicts
         head.Length >= 9 && length >= 10 && head[8] == (byte)'{' &&
         BinaryPrimitives.ReadUInt64LittleEndian(head) is ulong n && n >= 2 && n <= (ulong)(length - 8);
 
-    private static void ValidateSafeTensorsHeader(Stream stream, string path)
+    private static (List<(TensorLayout Layout, long Begin, long End)> Tensors, Dictionary<string, string> Metadata, long DataStart) ReadSafeTensorsHeader(Stream stream, string path)
     {
         long length = stream.Length;
         stream.Position = 0;
@@ -124,6 +245,8 @@ internal static partial class StateDicts
         var header = new byte[headerLength];
         stream.ReadExactly(header);
         long dataLength = length - 8 - (long)headerLength;
+        var tensors = new List<(TensorLayout, long, long)>();
+        var metadata = new Dictionary<string, string>(StringComparer.Ordinal);
         try
         {
             using var document = JsonDocument.Parse(header, new JsonDocumentOptions { MaxDepth = 8 });
@@ -131,71 +254,67 @@ internal static partial class StateDicts
             {
                 throw ModelFileErrors.Corrupt(path, "its SafeTensors header is not a JSON object.");
             }
+            var names = new HashSet<string>(StringComparer.Ordinal);
             foreach (JsonProperty tensor in document.RootElement.EnumerateObject())
             {
+                if (!names.Add(tensor.Name))
+                {
+                    throw ModelFileErrors.Unsafe(path, $"its SafeTensors header names '{tensor.Name}' twice, and readers disagree about which one counts.");
+                }
                 if (tensor.Name == "__metadata__")
                 {
+                    foreach (JsonProperty item in tensor.Value.EnumerateObject())
+                    {
+                        metadata[item.Name] = item.Value.GetString() ?? "";
+                    }
                     continue;
                 }
                 string dtype = tensor.Value.GetProperty("dtype").GetString() ?? "";
-                if (!SafeTensorsElementSizes.TryGetValue(dtype, out int elementSize))
+                if (!SafeTensorsTypes.TryGetValue(dtype, out var type))
                 {
                     throw ModelFileErrors.StateDictInvalid(path, $"tensor '{tensor.Name}' has element type '{dtype}', which MlpTools does not read.");
                 }
+                var shape = new List<long>();
                 long elements = 1;
                 foreach (JsonElement dimension in tensor.Value.GetProperty("shape").EnumerateArray())
                 {
-                    elements = checked(elements * dimension.GetInt64());
                     if (dimension.GetInt64() < 0)
                     {
                         throw new FormatException("negative dimension");
                     }
+                    elements = checked(elements * dimension.GetInt64());
+                    shape.Add(dimension.GetInt64());
                 }
                 long[] offsets = tensor.Value.GetProperty("data_offsets").EnumerateArray().Select(o => o.GetInt64()).ToArray();
                 if (offsets.Length != 2 || offsets[0] < 0 || offsets[0] > offsets[1] || offsets[1] > dataLength ||
-                    offsets[1] - offsets[0] != checked(elements * elementSize))
+                    offsets[1] - offsets[0] != checked(elements * type.Size))
                 {
                     throw ModelFileErrors.Corrupt(path, $"tensor '{tensor.Name}' does not fit the file: its bytes {string.Join("..", offsets)} " +
-                        $"should hold {elements} values of {elementSize} bytes within {dataLength} bytes of data.");
+                        $"should hold {elements} values of {type.Size} bytes within {dataLength} bytes of data.");
                 }
+                tensors.Add((new TensorLayout(tensor.Name, type.Type, shape.ToArray()), offsets[0], offsets[1]));
             }
         }
         catch (Exception e) when (e is JsonException or KeyNotFoundException or InvalidOperationException or FormatException or OverflowException)
         {
             throw ModelFileErrors.Corrupt(path, $"its SafeTensors header is not valid ({e.Message}).", e);
         }
-    }
-
-    /// <summary>Reads an entry whole, refusing one larger than <paramref name="maxBytes"/> or shorter than the zip says.</summary>
-    public static byte[] ReadEntry(ZipArchiveEntry entry, long maxBytes, string path)
-    {
-        if (entry.Length > maxBytes)
-        {
-            throw ModelFileErrors.Corrupt(path, $"its entry '{entry.FullName}' claims {entry.Length} bytes, more than any model file needs.");
-        }
-        var bytes = new byte[entry.Length];
-        using Stream content = entry.Open();
-        int read = content.ReadAtLeast(bytes, bytes.Length, throwOnEndOfStream: false);
-        if (read != bytes.Length || content.ReadByte() != -1)
-        {
-            throw ModelFileErrors.Corrupt(path, $"its entry '{entry.FullName}' does not have the {entry.Length} bytes the zip directory lists.");
-        }
-        return bytes;
+        return (tensors, metadata, 8 + (long)headerLength);
     }
 
     /// <summary>
     /// The layer widths a state_dict describes: lin_1 ... lin_n, each a weight [out, in] and a bias [out], each layer's
     /// inputs the previous layer's outputs.
     /// </summary>
-    public static (int Input, int[] Hidden, int Output) InferLayers(IReadOnlyDictionary<string, Tensor> tensors, string path)
+    public static (int Input, int[] Hidden, int Output) InferLayers(IReadOnlyList<TensorLayout> tensors, string path)
     {
-        var layers = new SortedDictionary<int, (Tensor? Weight, Tensor? Bias)>();
-        foreach (var (key, tensor) in tensors)
+        var layers = new SortedDictionary<int, (TensorLayout? Weight, TensorLayout? Bias)>();
+        foreach (TensorLayout tensor in tensors)
         {
-            Match match = LayerKey().Match(key);
+            Match match = LayerKey().Match(tensor.Key);
             if (!match.Success)
             {
-                throw ModelFileErrors.StateDictInvalid(path, $"it has the key '{key}' (keys: {DescribeKeys(tensors)}).");
+                throw ModelFileErrors.StateDictInvalid(path, $"it has the key '{tensor.Key}' (keys: {DescribeKeys(tensors.Select(t => t.Key))}).");
             }
             int index = int.Parse(match.Groups[1].Value);
             var layer = layers.GetValueOrDefault(index);
@@ -203,7 +322,7 @@ internal static partial class StateDicts
         }
         if (layers.Count == 0 || layers.Keys.First() != 1 || layers.Keys.Last() != layers.Count)
         {
-            throw ModelFileErrors.StateDictInvalid(path, $"its layers are not numbered 1 to n without gaps (keys: {DescribeKeys(tensors)}).");
+            throw ModelFileErrors.StateDictInvalid(path, $"its layers are not numbered 1 to n without gaps (keys: {DescribeKeys(tensors.Select(t => t.Key))}).");
         }
         var widths = new List<long>();
         foreach (var (index, (weight, bias)) in layers)
@@ -212,32 +331,54 @@ internal static partial class StateDicts
             {
                 throw ModelFileErrors.StateDictInvalid(path, $"layer lin_{index} lacks its {(weight is null ? "weight" : "bias")}.");
             }
-            if (!weight.is_floating_point() || !bias.is_floating_point())
+            if (!is_floating_point(weight.DType) || !is_floating_point(bias.DType))
             {
-                throw ModelFileErrors.StateDictInvalid(path, $"layer lin_{index} holds {weight.dtype} values, not floating-point weights.");
+                throw ModelFileErrors.StateDictInvalid(path, $"layer lin_{index} holds {weight.DType} values, not floating-point weights.");
             }
-            if (weight.dim() != 2 || bias.dim() != 1 || bias.shape[0] != weight.shape[0] || weight.shape[0] < 1 || weight.shape[1] < 1 ||
-                weight.shape[0] > int.MaxValue || weight.shape[1] > int.MaxValue)
+            if (weight.Shape.Length != 2 || bias.Shape.Length != 1 || bias.Shape[0] != weight.Shape[0] || weight.Shape[0] < 1 || weight.Shape[1] < 1 ||
+                weight.Shape[0] > int.MaxValue || weight.Shape[1] > int.MaxValue)
             {
                 throw ModelFileErrors.StateDictInvalid(path,
-                    $"layer lin_{index} has a weight of shape [{string.Join(", ", weight.shape)}] and a bias of shape [{string.Join(", ", bias.shape)}]; " +
+                    $"layer lin_{index} has a weight of shape [{string.Join(", ", weight.Shape)}] and a bias of shape [{string.Join(", ", bias.Shape)}]; " +
                     "a linear layer has a weight [outputs, inputs] and a bias [outputs].");
             }
             if (widths.Count == 0)
             {
-                widths.Add(weight.shape[1]);
+                widths.Add(weight.Shape[1]);
             }
-            else if (weight.shape[1] != widths[^1])
+            else if (weight.Shape[1] != widths[^1])
             {
                 throw ModelFileErrors.StateDictInvalid(path,
-                    $"layer lin_{index} takes {weight.shape[1]} inputs but lin_{index - 1} gives {widths[^1]} outputs.");
+                    $"layer lin_{index} takes {weight.Shape[1]} inputs but lin_{index - 1} gives {widths[^1]} outputs.");
             }
-            widths.Add(weight.shape[0]);
+            widths.Add(weight.Shape[0]);
         }
         return ((int)widths[0], widths.Skip(1).SkipLast(1).Select(w => (int)w).ToArray(), (int)widths[^1]);
     }
 
-    /// <summary>Copies the tensors into the model, which must have exactly these keys and shapes (checked, not broadcast).</summary>
+    /// <summary>Refuses tensors that are not exactly <paramref name="expected"/> (keys and shapes) in <paramref name="dtype"/>, before they are read.</summary>
+    public static void RequireLayout(IReadOnlyList<TensorLayout> tensors, IEnumerable<(string Key, long[] Shape)> expected, ScalarType dtype, string path)
+    {
+        var shapes = expected.ToDictionary(e => e.Key, e => e.Shape, StringComparer.Ordinal);
+        foreach (TensorLayout tensor in tensors)
+        {
+            if (!shapes.TryGetValue(tensor.Key, out long[]? shape) || !shape.SequenceEqual(tensor.Shape) || tensor.DType != dtype)
+            {
+                throw ModelFileErrors.Corrupt(path, shape is null
+                    ? $"its weights have the key '{tensor.Key}', which the architecture does not."
+                    : $"'{tensor.Key}' is [{string.Join(", ", tensor.Shape)}] of {tensor.DType} but the architecture needs [{string.Join(", ", shape)}] of {dtype}.");
+            }
+        }
+        if (tensors.Count != shapes.Count)
+        {
+            throw ModelFileErrors.Corrupt(path, $"its weights lack {DescribeKeys(shapes.Keys.Except(tensors.Select(t => t.Key)))}.");
+        }
+    }
+
+    /// <summary>
+    /// Copies the tensors into the model, which must have exactly these keys and shapes (checked, not broadcast) and
+    /// finite values: a NaN, infinite or overflowing weight makes every prediction meaningless, whatever format carried it.
+    /// </summary>
     public static void Load(MlpModel model, IReadOnlyDictionary<string, Tensor> tensors, string path)
     {
         Dictionary<string, Tensor> target = model.Network.state_dict();
@@ -246,13 +387,19 @@ internal static partial class StateDicts
             if (!tensors.TryGetValue(key, out Tensor? value) || !value.shape.SequenceEqual(parameter.shape))
             {
                 throw ModelFileErrors.Corrupt(path, value is null
-                    ? $"its weights lack '{key}' (they have: {DescribeKeys(tensors)})."
+                    ? $"its weights lack '{key}' (they have: {DescribeKeys(tensors.Keys)})."
                     : $"'{key}' has shape [{string.Join(", ", value.shape)}] but the architecture needs [{string.Join(", ", parameter.shape)}].");
+            }
+            // The training loop's divergence test: weights whose squares overflow float32 give NaN logits although each is finite.
+            using var scope = NewDisposeScope();
+            if (!value.to(ScalarType.Float32).pow(2).sum().isfinite().item<bool>())
+            {
+                throw ModelFileErrors.NotFinite(path, key);
             }
         }
         if (tensors.Count != target.Count)
         {
-            throw ModelFileErrors.Corrupt(path, $"its weights have keys the architecture does not: {DescribeKeys(tensors.Where(t => !target.ContainsKey(t.Key)).ToDictionary())}.");
+            throw ModelFileErrors.Corrupt(path, $"its weights have keys the architecture does not: {DescribeKeys(tensors.Keys.Where(k => !target.ContainsKey(k)))}.");
         }
         using (no_grad())
         {
@@ -263,8 +410,11 @@ internal static partial class StateDicts
         }
     }
 
-    private static string DescribeKeys<T>(IReadOnlyDictionary<string, T> tensors) =>
-        tensors.Count == 0 ? "none" : string.Join(", ", tensors.Keys.Order(StringComparer.Ordinal).Take(12)) + (tensors.Count > 12 ? ", ..." : "");
+    private static string DescribeKeys(IEnumerable<string> keys)
+    {
+        var sorted = keys.Order(StringComparer.Ordinal).ToList();
+        return sorted.Count == 0 ? "none" : string.Join(", ", sorted.Take(12)) + (sorted.Count > 12 ? ", ..." : "");
+    }
 
     [GeneratedRegex(@"^lin_([1-9][0-9]{0,4})\.(weight|bias)$", RegexOptions.CultureInvariant)]
     private static partial Regex LayerKey();

@@ -20,7 +20,8 @@ public sealed class TrainingCheckpoint
 {
     private const string ShuffleStateKey = "shuffle";
     private const string DropoutStateKey = "dropout";
-    private const string DefaultGeneratorStateKey = "default";
+    // Checkpoints of MlpTools 0.x also saved torch's global generator, which training never draws from; it is ignored.
+    private const string GlobalGeneratorStateKey = "default";
 
     private readonly MlpFile.Contents? _resumeFrom;
 
@@ -33,23 +34,57 @@ public sealed class TrainingCheckpoint
     /// <summary>The checkpoint file.</summary>
     public string Path { get; }
 
-    /// <summary>Checkpoints for a new run, written to <paramref name="path"/> (replaced after every epoch).</summary>
-    public static TrainingCheckpoint WriteTo(string path) => new(System.IO.Path.GetFullPath(path), null);
+    /// <summary>
+    /// Checkpoints for a new run, written to <paramref name="path"/> (replaced after every epoch). The path must hold a
+    /// checkpoint or nothing: any other file there (a model file above all) is refused rather than replaced.
+    /// </summary>
+    public static TrainingCheckpoint WriteTo(string path, CancellationToken cancel = default)
+    {
+        string fullPath = System.IO.Path.GetFullPath(path);
+        string folder = System.IO.Path.GetDirectoryName(fullPath) ?? ".";
+        if (!Directory.Exists(folder))
+        {
+            throw RegularFile.FolderNotFound(fullPath, folder);
+        }
+        if (RegularFile.Exists(fullPath) && WhatIsThere(fullPath, cancel) is string other)
+        {
+            throw new MlpToolsException("CheckpointPathOccupied", FailureKind.ResourceExists,
+                $"'{fullPath}' holds {other}, not a checkpoint. -CheckpointPath replaces its file after every epoch, so that file would be lost. " +
+                "Choose another path, or move the file away first.", fullPath);
+        }
+        return new(fullPath, null);
+    }
+
+    /// <summary>Null when <paramref name="fullPath"/> holds a readable checkpoint; otherwise what it holds, in a few words.</summary>
+    private static string? WhatIsThere(string fullPath, CancellationToken cancel)
+    {
+        try
+        {
+            byte[] content = ModelFiles.ReadWhole(fullPath, cancel);
+            if (ModelFiles.Detect(content, fullPath) != ModelFileFormat.MlpTools)
+            {
+                return "a PyTorch or SafeTensors state_dict";
+            }
+            return MlpFile.Read(new MemoryStream(content, writable: false), fullPath).Manifest.Kind == ModelManifest.CheckpointKind
+                ? null
+                : "an MlpTools model file";
+        }
+        catch (MlpToolsException e) when (e.ErrorId != "ModelFileReadFailed")
+        {
+            return "a file that is not an MlpTools checkpoint";
+        }
+    }
 
     /// <summary>
     /// Reads a checkpoint to go on from: the model as it was after the last completed epoch, the run's recipe, and the
     /// checkpoint to pass to <see cref="Trainer.Train"/>, which restores the optimiser and random-number state and goes
     /// on writing to the same file. The datasets must be the ones the run started with.
     /// </summary>
-    public static ResumedTraining Resume(string path, MlpDataset train, MlpDataset? validation)
+    public static ResumedTraining Resume(string path, MlpDataset train, MlpDataset? validation, CancellationToken cancel = default)
     {
         string fullPath = System.IO.Path.GetFullPath(path);
-        if (!File.Exists(fullPath))
-        {
-            throw new MlpToolsException("CheckpointNotFound", FailureKind.ObjectNotFound,
-                $"There is no checkpoint at '{fullPath}' to resume from. Start the run with -CheckpointPath (without -Resume) to create one.", fullPath);
-        }
-        byte[] content = File.ReadAllBytes(fullPath);
+        byte[] content = ModelFiles.ReadWhole(fullPath, cancel, () => new MlpToolsException("CheckpointNotFound", FailureKind.ObjectNotFound,
+            $"There is no checkpoint at '{fullPath}' to resume from. Start the run with -CheckpointPath (without -Resume) to create one.", fullPath));
         if (ModelFiles.Detect(content, fullPath) != ModelFileFormat.MlpTools)
         {
             throw ModelFileErrors.Unrecognized(fullPath, "it is a state_dict of weights only, not an MlpTools checkpoint.");
@@ -71,6 +106,15 @@ public sealed class TrainingCheckpoint
         }
 
         TrainingOptions options = ReadOptions(state.Options, fullPath);
+        try
+        {
+            // The same checks as the recipe given as parameters: a batch of 2^31-1 images must not "train" zero batches.
+            options.Validate(asParameters: true);
+        }
+        catch (MlpToolsException e)
+        {
+            throw ModelFileErrors.Corrupt(fullPath, $"the checkpoint's recipe is one Invoke-MlpTraining refuses: {e.Message}", e);
+        }
         if (state.EpochsCompleted < 0 || state.EpochsCompleted > options.Epochs || state.TrainData is null)
         {
             throw ModelFileErrors.Corrupt(fullPath, $"the checkpoint says {state.EpochsCompleted} of {options.Epochs} epochs are done, or lacks its training data's fingerprint.");
@@ -100,19 +144,20 @@ public sealed class TrainingCheckpoint
         {
             throw ModelFileErrors.Corrupt(Path, $"the checkpoint holds the state of a {state.Optimizer} optimiser, but the run's recipe makes a {helper.GetType().Name}.");
         }
+        byte[] optimizerState = _resumeFrom.Entries[CheckpointState.OptimizerEntry];
+        RequireOptimizerLayout(helper, optimizerState);
         try
         {
-            using (var reader = new BinaryReader(new MemoryStream(_resumeFrom.Entries[CheckpointState.OptimizerEntry], writable: false)))
+            using (var reader = new BinaryReader(new MemoryStream(optimizerState, writable: false)))
             {
                 helper.load_state_dict(reader);
             }
             using (NewDisposeScope())
             {
                 using var random = new MemoryStream(_resumeFrom.Entries[CheckpointState.RandomStateEntry], writable: false);
-                var states = StateDicts.ReadSafeTensors(random, Path);
+                var states = StateDicts.ReadSafeTensors(random, Path, (layouts, _) => RequireGeneratorStates(layouts, shuffle));
                 shuffle.set_state(states[ShuffleStateKey]);
                 dropout.set_state(states[DropoutStateKey]);
-                torch.set_rng_state(states[DefaultGeneratorStateKey]);
             }
         }
         catch (Exception e) when (e is not MlpToolsException and (IOException or ArgumentException or InvalidDataException or KeyNotFoundException or ExternalException))
@@ -142,7 +187,6 @@ public sealed class TrainingCheckpoint
             {
                 [ShuffleStateKey] = shuffle.get_state(),
                 [DropoutStateKey] = dropout.get_state(),
-                [DefaultGeneratorStateKey] = torch.get_rng_state(),
             }, buffer);
             extra[CheckpointState.RandomStateEntry] = buffer.ToArray();
         }
@@ -155,7 +199,61 @@ public sealed class TrainingCheckpoint
             ValidationData = run.ValidationData,
             Optimizer = optimizer.GetType().Name,
         };
-        AtomicFile.Write(Path, stream => MlpFile.Write(stream, model, state, extra), replaceReadOnly: false);
+        AtomicFile.Write(Path, stream => MlpFile.Write(stream, model, state, extra));
+    }
+
+    /// <summary>
+    /// libtorch aborts the process when a generator is given a state of the wrong size or type, so each state read from
+    /// the file must be exactly what a generator's get_state returns before it gets near one.
+    /// </summary>
+    private void RequireGeneratorStates(IReadOnlyList<TensorLayout> layouts, Generator generator)
+    {
+        using Tensor reference = generator.get_state();
+        foreach (string key in new[] { ShuffleStateKey, DropoutStateKey })
+        {
+            TensorLayout? state = layouts.FirstOrDefault(l => l.Key == key);
+            if (state is null || state.DType != reference.dtype || !state.Shape.SequenceEqual(reference.shape))
+            {
+                throw ModelFileErrors.Corrupt(Path, $"the checkpoint's {key} generator state is {(state is null ? "missing" : $"[{string.Join(", ", state.Shape)}] of {state.DType}")}, " +
+                    $"not the [{string.Join(", ", reference.shape)}] of {reference.dtype} a generator has.");
+            }
+        }
+        if (layouts.Any(l => l.Key is not (ShuffleStateKey or DropoutStateKey or GlobalGeneratorStateKey)))
+        {
+            throw ModelFileErrors.Corrupt(Path, "the checkpoint's random-number state holds generators this version does not know.");
+        }
+    }
+
+    /// <summary>
+    /// The optimiser's state must have the length the optimiser of this model and recipe writes, before any step (Adam's
+    /// moments exist from the start) or after one (SGD adds a momentum buffer per parameter at its first step, written
+    /// as TorchSharp writes a tensor: varint type, rank and sizes, then the values). TorchSharp's reader would otherwise
+    /// take counts and shapes from the file and allocate as told.
+    /// </summary>
+    private void RequireOptimizerLayout(OptimizerHelper optimizer, byte[] saved)
+    {
+        using var buffer = new MemoryStream();
+        using (var writer = new BinaryWriter(buffer, System.Text.Encoding.UTF8, leaveOpen: true))
+        {
+            optimizer.save_state_dict(writer);
+        }
+        long withBuffers = buffer.Length + optimizer.parameters().Sum(p =>
+            VarintLength((long)p.dtype) + VarintLength(p.dim()) + p.shape.Sum(VarintLength) + p.NumberOfElements * p.ElementSize);
+        if (saved.Length != buffer.Length && saved.Length != withBuffers)
+        {
+            throw ModelFileErrors.Corrupt(Path, $"the checkpoint's optimiser state has {saved.Length} bytes, but the {optimizer.GetType().Name} " +
+                $"of this model writes {buffer.Length} (or {withBuffers} with its buffers).");
+        }
+    }
+
+    private static long VarintLength(long value)
+    {
+        long length = 1;
+        for (ulong rest = (ulong)value; rest >= 0x80; rest >>= 7)
+        {
+            length++;
+        }
+        return length;
     }
 
     private static OptimizerHelper AsHelper(optim.Optimizer optimizer) => optimizer as OptimizerHelper

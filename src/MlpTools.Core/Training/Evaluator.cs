@@ -114,7 +114,7 @@ public static class Evaluator
             Tensor predicted = outputs.to(ScalarType.Float64).mul(scale).add_(mean);
             Tensor actual = answers.to(ScalarType.Float64).mul(scale).add_(mean);
             Tensor error = predicted.sub(actual);
-            sums.add_(stack(new[] { error.pow(2).sum(0), error.abs().sum(0), actual.sum(0), actual.pow(2).sum(0) }));
+            sums.add_(stack(new[] { error.pow(2).sum(0L), error.abs().sum(0L), actual.sum(0L), actual.pow(2).sum(0L) }));
         }
         double[] s = sums.data<double>().ToArray();
         double n = data.Count;

@@ -45,17 +45,33 @@ public sealed record TrainingOptions
     /// <summary>Record each layer's mean gradient norm ‖∂J/∂W(l)‖ per epoch.</summary>
     public bool TrackGradient { get; init; }
 
-    internal void Validate()
+    // The bounds of Invoke-MlpTraining's parameters, which a recipe read from a checkpoint must respect just the same.
+    public const int MaxEpochs = 100_000;
+    public const int MaxBatchSize = 1_000_000;
+    public const double MinLearningRate = 1e-12;
+    public const double MaxLearningRate = 1e3;
+    public const double MaxWeightDecay = 1e3;
+    public const double MinGamma = 1e-6;
+
+    /// <summary>
+    /// Refuses a recipe the trainer cannot run. With <paramref name="asParameters"/> (a recipe read from a file), also what
+    /// only Invoke-MlpTraining's parameter validation refuses: a weight decay above <see cref="MaxWeightDecay"/>, which
+    /// the engine itself allows for experiments.
+    /// </summary>
+    internal void Validate(bool asParameters = false)
     {
-        Require(Epochs > 0, "Epochs", Epochs, "a positive number of epochs");
-        Require(BatchSize > 0, "BatchSize", BatchSize, "a positive number of images per batch");
-        Require(LearningRate > 0 && double.IsFinite(LearningRate), "LearningRate", LearningRate, "a positive finite number such as 1e-3");
+        Require(Epochs > 0 && Epochs <= MaxEpochs, "Epochs", Epochs, $"a number of epochs from 1 to {MaxEpochs}");
+        Require(BatchSize > 0 && BatchSize <= MaxBatchSize, "BatchSize", BatchSize, $"a number of images per batch from 1 to {MaxBatchSize}");
+        Require(LearningRate >= MinLearningRate && LearningRate <= MaxLearningRate, "LearningRate", LearningRate, $"from {MinLearningRate} to {MaxLearningRate}, such as 1e-3");
+        Require(Enum.IsDefined(Optimizer), "Optimizer", Optimizer, $"one of {string.Join(", ", Enum.GetNames<OptimizerKind>())}");
         Require(Momentum >= 0 && Momentum < 1, "Momentum", Momentum, "at least 0 and below 1");
-        Require(WeightDecay >= 0 && double.IsFinite(WeightDecay), "WeightDecay", WeightDecay, "zero or a positive finite number such as 1e-4");
-        Require(StepSize > 0, "StepSize", StepSize, "a positive number of epochs");
-        Require(Gamma > 0 && Gamma <= 1, "Gamma", Gamma, "above 0 and at most 1");
-        Require(SchedulePatience > 0, "SchedulePatience", SchedulePatience, "a positive number of epochs");
-        Require(Patience > 0, "Patience", Patience, "a positive number of epochs");
+        Require(WeightDecay >= 0 && (asParameters ? WeightDecay <= MaxWeightDecay : double.IsFinite(WeightDecay)), "WeightDecay", WeightDecay,
+            asParameters ? $"from 0 to {MaxWeightDecay}, such as 1e-4" : "zero or a positive finite number such as 1e-4");
+        Require(Enum.IsDefined(Schedule), "LearningRateSchedule", Schedule, $"one of {string.Join(", ", Enum.GetNames<LearningRateSchedule>())}");
+        Require(StepSize > 0 && StepSize <= MaxEpochs, "StepSize", StepSize, $"a number of epochs from 1 to {MaxEpochs}");
+        Require(Gamma >= MinGamma && Gamma <= 1, "Gamma", Gamma, $"from {MinGamma} to 1");
+        Require(SchedulePatience > 0 && SchedulePatience <= MaxEpochs, "SchedulePatience", SchedulePatience, $"a number of epochs from 1 to {MaxEpochs}");
+        Require(Patience > 0 && Patience <= MaxEpochs, "Patience", Patience, $"a number of epochs from 1 to {MaxEpochs}");
         Require(MinDelta >= 0 && double.IsFinite(MinDelta), "MinDelta", MinDelta, "zero or a positive finite number");
         Require(ValidationFraction >= 0 && ValidationFraction < 1, "ValidationFraction", ValidationFraction, "at least 0 and below 1");
     }

@@ -53,7 +53,7 @@ public sealed class GetMnistDatasetCommand : MlpCmdlet
     {
         if (ParameterSetName == FilesSet)
         {
-            WriteObject(MnistFiles.Load(ResolvePath(ImagesPath), ResolvePath(LabelsPath), Name, "Custom"));
+            WriteObject(MnistFiles.Load(ResolvePath(ImagesPath), ResolvePath(LabelsPath), Name, "Custom", StopToken));
             return;
         }
 
@@ -64,7 +64,7 @@ public sealed class GetMnistDatasetCommand : MlpCmdlet
             {
                 continue;
             }
-            WriteObject(MnistFiles.Load(folder, split, Name));
+            WriteObject(MnistFiles.Load(folder, split, Name, StopToken));
         }
     }
 

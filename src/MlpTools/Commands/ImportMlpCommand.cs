@@ -27,9 +27,12 @@ public sealed class ImportMlpCommand : MlpCmdlet
     [Parameter]
     public ModelFileFormat Format { get; set; } = ModelFileFormat.Auto;
 
-    /// <summary>For PyTorch and SafeTensors files, whose state_dict does not record it: the activation between the layers.</summary>
+    /// <summary>
+    /// The activation between the layers, for PyTorch and SafeTensors files that do not record it (required for those);
+    /// given for a file that records one, it takes precedence.
+    /// </summary>
     [Parameter]
-    public Activation Activation { get; set; } = Activation.ReLU;
+    public Activation? Activation { get; set; }
 
     /// <summary>The imported model's name; by default the name stored in an MlpTools file, or the file's name.</summary>
     [Parameter]
@@ -42,12 +45,20 @@ public sealed class ImportMlpCommand : MlpCmdlet
         {
             try
             {
-                WriteObject(ModelFiles.Import(file, Format, Activation, Name));
+                WriteObject(ModelFiles.Import(file, Format, Activation, Name, StopToken));
             }
             catch (Core.MlpToolsException e) when (e.Kind != Core.FailureKind.NotInstalled)
             {
                 // One unreadable file does not stop the others.
                 WriteError(ToErrorRecord(e));
+            }
+            catch (Exception e) when (e is not Core.MlpToolsException and not PipelineStoppedException and not OperationCanceledException)
+            {
+                // Not even a failure nobody foresaw: the record names the file, and the next one is still read.
+                WriteError(new ErrorRecord(e, "UnexpectedEngineFailure", ErrorCategory.NotSpecified, file)
+                {
+                    ErrorDetails = new ErrorDetails($"Import-Mlp could not read '{file}': {e.Message} Run Get-Error for details and report it with the file."),
+                });
             }
         }
     }

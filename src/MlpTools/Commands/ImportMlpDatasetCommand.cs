@@ -92,6 +92,15 @@ public sealed class ImportMlpDatasetCommand : MlpCmdlet
             int height = ImageSize[0];
             int width = ImageSize.Length > 1 ? ImageSize[1] : height;
             var images = ImageFolderReader.Read(path, height, width, ProgressOf($"Reading images from {path}"), StopToken);
+            if (images.SkippedFiles.Count > 0)
+            {
+                WriteWarning($"Skipped {images.SkippedFiles.Count} file(s) under '{path}' that are not PNG or JPEG images, such as '{images.SkippedFiles[0]}'.");
+            }
+            if (images.ClassNames.Count < 2)
+            {
+                throw new MlpToolsException("ImageFolderSingleClass", FailureKind.InvalidData,
+                    $"'{path}' has only the class folder '{images.ClassNames[0]}'; a classifier needs at least two. Put each class's images in a subfolder of its own.", path);
+            }
             return MlpDataset.FromImages(name, "All", images.Pixels, images.LabelIndices, images.ClassNames, height, width, ImagePreparation.Resize, path);
         }
         if (!File.Exists(path))

@@ -25,15 +25,15 @@ public sealed class InvokeMlpTrainingCommand : TorchCmdlet
     public MlpDataset? ValidationDataset { get; set; }
 
     [Parameter(ParameterSetName = TrainSet)]
-    [ValidateRange(1, 100_000)]
+    [ValidateRange(1, TrainingOptions.MaxEpochs)]
     public int Epochs { get; set; } = 10;
 
     [Parameter(ParameterSetName = TrainSet)]
-    [ValidateRange(1, 1_000_000)]
+    [ValidateRange(1, TrainingOptions.MaxBatchSize)]
     public int BatchSize { get; set; } = 256;
 
     [Parameter(ParameterSetName = TrainSet)]
-    [ValidateRange(1e-12, 1e3)]
+    [ValidateRange(TrainingOptions.MinLearningRate, TrainingOptions.MaxLearningRate)]
     public double LearningRate { get; set; } = 1e-3;
 
     /// <summary>Seed of the per-epoch shuffle; a random one (recorded on each epoch record) when omitted.</summary>
@@ -50,7 +50,7 @@ public sealed class InvokeMlpTrainingCommand : TorchCmdlet
 
     /// <summary>λ of the lecture's J = L + λ/2·Σ‖W‖² (weights only). With AdamW, decoupled decay of the same λ.</summary>
     [Parameter(ParameterSetName = TrainSet)]
-    [ValidateRange(0.0, 1e3)]
+    [ValidateRange(0.0, TrainingOptions.MaxWeightDecay)]
     public double WeightDecay { get; set; }
 
     [Parameter(ParameterSetName = TrainSet)]
@@ -58,17 +58,17 @@ public sealed class InvokeMlpTrainingCommand : TorchCmdlet
 
     /// <summary>With -LearningRateSchedule Step: epochs between reductions.</summary>
     [Parameter(ParameterSetName = TrainSet)]
-    [ValidateRange(1, 100_000)]
+    [ValidateRange(1, TrainingOptions.MaxEpochs)]
     public int StepSize { get; set; } = 5;
 
     /// <summary>Factor the learning rate is multiplied by at each reduction.</summary>
     [Parameter(ParameterSetName = TrainSet)]
-    [ValidateRange(1e-6, 1.0)]
+    [ValidateRange(TrainingOptions.MinGamma, 1.0)]
     public double Gamma { get; set; } = 0.1;
 
     /// <summary>With -LearningRateSchedule ReduceOnPlateau: epochs without improvement before a reduction.</summary>
     [Parameter(ParameterSetName = TrainSet)]
-    [ValidateRange(1, 100_000)]
+    [ValidateRange(1, TrainingOptions.MaxEpochs)]
     public int SchedulePatience { get; set; } = 2;
 
     /// <summary>Stop when the validation loss stops improving, and keep the best weights.</summary>
@@ -76,7 +76,7 @@ public sealed class InvokeMlpTrainingCommand : TorchCmdlet
     public SwitchParameter EarlyStopping { get; set; }
 
     [Parameter(ParameterSetName = TrainSet)]
-    [ValidateRange(1, 100_000)]
+    [ValidateRange(1, TrainingOptions.MaxEpochs)]
     public int Patience { get; set; } = 5;
 
     [Parameter(ParameterSetName = TrainSet)]
@@ -113,7 +113,7 @@ public sealed class InvokeMlpTrainingCommand : TorchCmdlet
         TrainingCheckpoint? checkpoint = null;
         if (Resume)
         {
-            var resumed = TrainingCheckpoint.Resume(ResolvePath(CheckpointPath!), Dataset, ValidationDataset);
+            var resumed = TrainingCheckpoint.Resume(ResolvePath(CheckpointPath!), Dataset, ValidationDataset, StopToken);
             (Model, options, checkpoint) = (resumed.Model, resumed.Options, resumed.Checkpoint);
             WriteVerbose($"Resuming '{Model.Name}' from {checkpoint.Path}: {resumed.EpochsCompleted} of {options.Epochs} epochs done.");
         }
@@ -138,7 +138,7 @@ public sealed class InvokeMlpTrainingCommand : TorchCmdlet
                 ValidationFraction = ValidationFraction,
                 TrackGradient = TrackGradient,
             };
-            checkpoint = CheckpointPath is null ? null : TrainingCheckpoint.WriteTo(ResolvePath(CheckpointPath));
+            checkpoint = CheckpointPath is null ? null : TrainingCheckpoint.WriteTo(ResolvePath(CheckpointPath), StopToken);
         }
         var progress = new Progress(this);
         foreach (EpochRecord record in Trainer.Train(Model, Dataset, ValidationDataset, options, progress, StopToken, checkpoint))

@@ -7,7 +7,8 @@ namespace MlpTools.Commands;
 public abstract class TorchCmdlet : MlpCmdlet
 {
     /// <summary>
-    /// libtorch's intra-op threads for this command; the previous (process-wide) setting is restored when it ends.
+    /// libtorch's intra-op threads for this command; its thread's count and the process-wide default come back when it
+    /// ends, the default only when the last of overlapping commands with -ThreadCount ends (see <see cref="TorchRuntime.UseThreads"/>).
     /// Omitted: libtorch's default, one thread per core, which was the fastest here (see README, Benchmark).
     /// </summary>
     [Parameter]

@@ -4,6 +4,9 @@
                                          classify the IDX images and write {"predicted": [...], "confidence": [...]}
     perturb STATE FORMAT OUT SEED        load STATE, add seeded noise to every weight, save it to OUT in FORMAT
     unsafe OUT MARKER                    torch.save a state_dict whose pickle calls os.system (creating MARKER if run)
+    unusual STATE SHARED TRANSPOSED      load STATE (pytorch) and torch.save it twice, valid but unusual: every tensor a
+                                         view of one storage (after vector_to_parameters), and each weight a transposed
+                                         view (.t() of its transpose: strides [1, rows])
 
 Several commands can be given at once, separated by '+'.
 
@@ -131,6 +134,17 @@ def main(argv):
                 return (os.system, (f'touch {marker}',))
 
         torch.save({'lin_1.weight': torch.zeros(2, 2), 'lin_1.bias': RunsCode()}, out_path)
+    elif command == 'unusual':
+        state_path, shared_path, transposed_path = argv[1:4]
+        model = model_for(load_state(state_path, 'pytorch'))
+        vector = torch.nn.utils.parameters_to_vector(model.parameters()).detach().clone()
+        torch.nn.utils.vector_to_parameters(vector, model.parameters())
+        shared = model.state_dict()
+        assert len({t.untyped_storage().data_ptr() if hasattr(t, 'untyped_storage') else t.storage().data_ptr() for t in shared.values()}) == 1
+        torch.save(shared, shared_path)
+        transposed = {k: (v.t().contiguous().t() if v.dim() == 2 else v.clone()) for k, v in shared.items()}
+        assert not transposed['lin_1.weight'].is_contiguous()
+        torch.save(transposed, transposed_path)
     else:
         raise SystemExit(f'unknown command {command}')
 
