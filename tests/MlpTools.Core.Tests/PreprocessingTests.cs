@@ -176,4 +176,20 @@ public class PreprocessingTests : IDisposable
         using var reader = new StreamReader(zip.GetEntry("mlptools-model.json")!.Open());
         Assert.DoesNotContain("preprocessing", reader.ReadToEnd());
     }
+
+    [Fact]
+    public void TheConfusionMatrixOfATableNamesItsClasses()
+    {
+        var data = Small();
+        using var model = ModelFor(data);
+        Train(model, data);
+
+        var matrix = Evaluator.Accuracy(model, data).ConfusionMatrix;
+
+        Assert.Equal(new[] { "a", "b" }, matrix.ClassNames);
+        string[] lines = matrix.ToString().Split(Environment.NewLine);
+        Assert.Equal("Actual \\ Predicted  a  b", lines[0]);
+        Assert.StartsWith("                 a", lines[1]);
+        Assert.Equal(4, matrix.Total);
+    }
 }

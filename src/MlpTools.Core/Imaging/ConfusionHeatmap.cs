@@ -63,7 +63,7 @@ public static class ConfusionHeatmap
         var yTicks = new ScottPlot.TickGenerators.NumericManual();
         for (int c = 0; c < n; c++)
         {
-            string name = c.ToString(System.Globalization.CultureInfo.InvariantCulture);
+            string name = matrix.ClassNames[c];
             xTicks.AddMajor(c, name);
             yTicks.AddMajor(n - 1 - c, name);
         }

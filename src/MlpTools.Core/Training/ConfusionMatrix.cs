@@ -24,6 +24,16 @@ public sealed class ConfusionMatrix
 
     public int ClassCount { get; }
 
+    /// <summary>The classes' names, by index: the rows' and columns' headings ("0" to "9" for MNIST, "setosa" ... for a table).</summary>
+    public IReadOnlyList<string> ClassNames
+    {
+        get => _classNames ?? Enumerable.Range(0, ClassCount).Select(c => c.ToString(CultureInfo.InvariantCulture)).ToArray();
+        init => _classNames = value.Count == ClassCount ? value.ToArray()
+            : throw new ArgumentException($"A confusion matrix of {ClassCount} classes needs {ClassCount} class names, not {value.Count}.", nameof(value));
+    }
+
+    private readonly string[]? _classNames;
+
     /// <summary>All images counted: the sum of every cell.</summary>
     public int Total => _counts.Sum();
 
@@ -60,17 +70,19 @@ public sealed class ConfusionMatrix
     public override string ToString()
     {
         const string corner = "Actual \\ Predicted";
-        int width = Math.Max(_counts.DefaultIfEmpty(0).Max().ToString(CultureInfo.InvariantCulture).Length, (ClassCount - 1).ToString(CultureInfo.InvariantCulture).Length) + 2;
+        var names = ClassNames;
+        int width = Math.Max(_counts.DefaultIfEmpty(0).Max().ToString(CultureInfo.InvariantCulture).Length, names.DefaultIfEmpty("").Max(n => n.Length)) + 2;
+        int rowHeading = Math.Max(corner.Length, names.DefaultIfEmpty("").Max(n => n.Length));
         var text = new StringBuilder();
-        text.Append(corner);
+        text.Append(corner.PadLeft(rowHeading));
         for (int p = 0; p < ClassCount; p++)
         {
-            text.Append(p.ToString(CultureInfo.InvariantCulture).PadLeft(width));
+            text.Append(names[p].PadLeft(width));
         }
         for (int a = 0; a < ClassCount; a++)
         {
             text.AppendLine();
-            text.Append(a.ToString(CultureInfo.InvariantCulture).PadLeft(corner.Length));
+            text.Append(names[a].PadLeft(rowHeading));
             for (int p = 0; p < ClassCount; p++)
             {
                 text.Append(GetCount(a, p).ToString(CultureInfo.InvariantCulture).PadLeft(width));

@@ -57,7 +57,7 @@ public static class Evaluator
         // One row and column per class the model can answer; binding made sure every label is among them.
         int classes = Math.Max(model.OutputSize, data.ClassCount);
         var (cells, loss) = ConfusionAndLoss(model, data, classes);
-        var confusion = new ConfusionMatrix(classes, cells);
+        var confusion = new ConfusionMatrix(classes, cells) { ClassNames = model.ClassNames.Concat(MlpDataset.IndexNames(classes).Skip(model.ClassNames.Count)).ToArray() };
         var perClass = Enumerable.Range(0, data.ClassCount)
             .Select(c => new ClassAccuracy(c, confusion.GetCount(c, c), confusion.ActualTotal(c), confusion.PredictedTotal(c)) { Name = model.ClassNames[c] }).ToArray();
         int correct = perClass.Sum(c => c.Correct);
