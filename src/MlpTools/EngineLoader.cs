@@ -1,12 +1,13 @@
 using System.Reflection;
 using System.Runtime.Loader;
+using MlpTools.Core.Native;
 
 namespace MlpTools;
 
 /// <summary>
-/// Loads the engine (MlpTools.Core with TorchSharp, Google.Protobuf and libtorch) from the module's
-/// dependencies/ folder into a load context of its own, so another module that brings a different
-/// version of one of those assemblies cannot collide with ours in the same session.
+/// Loads the engine (MlpTools.Core with TorchSharp, Google.Protobuf, SkiaSharp) from the module's dependencies/
+/// folder, and their native libraries from the platform package (see NativeLibraries), into a load context of its
+/// own, so another module that brings a different version of one of those assemblies cannot collide with ours.
 /// Only MlpTools.Core is resolved from the default context; everything it needs comes from its own.
 /// </summary>
 /// <remarks>
@@ -43,16 +44,9 @@ public static class EngineLoader
 
         protected override IntPtr LoadUnmanagedDll(string name)
         {
-            // TorchSharp asks for "LibTorchSharp", SkiaSharp for "libSkiaSharp": try the platforms' usual spellings of both.
-            foreach (string candidate in new[] { name, $"lib{name}.so", $"lib{name}.dylib", $"{name}.so", $"{name}.dylib", $"{name}.dll" })
-            {
-                string path = Path.Combine(folder, candidate);
-                if (File.Exists(path))
-                {
-                    return LoadUnmanagedDllFromPath(path);
-                }
-            }
-            return IntPtr.Zero;
+            // Every native library (LibTorchSharp, libSkiaSharp, whatever else a dependency brings) comes from the
+            // platform package MlpTools.Native.<rid>, or from dependencies/ in a development build.
+            return NativeLibraries.Resolve(name) is string path ? LoadUnmanagedDllFromPath(path) : IntPtr.Zero;
         }
     }
 }

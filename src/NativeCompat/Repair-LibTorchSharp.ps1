@@ -8,9 +8,12 @@
     library, marks the GLIBCXX_3.4.32 version need as weak, unversions that symbol and
     makes the library load the shim. Does nothing on other systems or if already done.
     Patch only a copy: never the file in the NuGet package cache.
+.PARAMETER Always
+    Apply the fix even where this machine's libstdc++ has GLIBCXX_3.4.32: for the Linux package, which must load on
+    Debian 12 whatever machine built it. The weak version need keeps it loading where the version exists.
 #>
 [CmdletBinding()]
-param([Parameter(Mandatory)][string]$NativeDirectory)
+param([Parameter(Mandatory)][string]$NativeDirectory, [switch]$Always)
 
 Set-StrictMode -Version Latest
 $ErrorActionPreference = 'Stop'
@@ -131,6 +134,7 @@ function Invoke-Tool([string]$Name, [string[]]$Arguments) {
     if ($LASTEXITCODE -ne 0) { throw "$Name $Arguments failed (exit code $LASTEXITCODE): $($output -join [Environment]::NewLine)" }
 }
 
+if ($Always -and -not $IsLinux) { throw "The libstdc++ fix for $LibraryName is built with g++ and patchelf: build the Linux package on Linux." }
 if (-not $IsLinux) { Write-Verbose "Not Linux: $LibraryName needs no repair."; return }
 
 $library = Join-Path $NativeDirectory $LibraryName
@@ -144,8 +148,8 @@ $elf = Read-ElfFile $library
 $need = Get-ElfVersionNeeds $elf | Where-Object Name -eq $MissingVersion | Select-Object -First 1
 if (-not $need) { Write-Verbose "$library does not require ${MissingVersion}: nothing to do."; return }
 
-$libStdCxx = Find-SystemLibStdCxx
-if ((Get-ElfVersionDefinitions (Read-ElfFile $libStdCxx)) -contains $MissingVersion) {
+$libStdCxx = if ($Always) { "any libstdc++ that lacks $MissingVersion (-Always)" } else { Find-SystemLibStdCxx }
+if (-not $Always -and (Get-ElfVersionDefinitions (Read-ElfFile $libStdCxx)) -contains $MissingVersion) {
     Write-Verbose "$libStdCxx provides ${MissingVersion}: nothing to do."; return
 }
 
@@ -183,4 +187,4 @@ if (-not $alreadyNeedsShim) {
     $done += 'added the shim as a dependency'
 }
 
-Write-Host "Repaired $library for $libStdCxx (lacks $MissingVersion): $($done -join ', ')."
+Write-Host "Repaired $library for $($Always ? $libStdCxx : "$libStdCxx (lacks $MissingVersion)"): $($done -join ', ')."

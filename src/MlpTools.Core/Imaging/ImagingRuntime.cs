@@ -1,4 +1,5 @@
 using System.Reflection;
+using MlpTools.Core.Native;
 using SkiaSharp;
 
 namespace MlpTools.Core.Imaging;
@@ -14,6 +15,7 @@ public static class ImagingRuntime
 
     public static void EnsureAvailable()
     {
+        NativeLibraries.EnsureInstalled();
         if (LoadFailure.Value is Exception failure)
         {
             throw new MlpToolsException("ImagingUnavailable", FailureKind.NotInstalled, LoadError!, null, failure);
@@ -21,9 +23,9 @@ public static class ImagingRuntime
     }
 
     /// <summary>Why pictures cannot be drawn, or null when they can.</summary>
-    public static string? LoadError => LoadFailure.Value is Exception failure
+    public static string? LoadError => NativeLibraries.MissingError ?? (LoadFailure.Value is Exception failure
         ? $"SkiaSharp, which MlpTools draws pictures with, cannot load its native library: {Innermost(failure).Message} Rebuild the module for this platform with 'dotnet pwsh ./build.ps1 -Task Build'."
-        : null;
+        : null);
 
     public static string SkiaSharpVersion =>
         typeof(SKSurface).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion?.Split('+')[0]

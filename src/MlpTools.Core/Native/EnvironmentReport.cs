@@ -29,6 +29,18 @@ public sealed class EnvironmentReport
     /// <summary>The libtorch version; null when it did not load.</summary>
     public string? LibTorchVersion { get; init; }
     public required string NativeLibraryPath { get; init; }
+    /// <summary>The platform the native libraries are for (linux-x64, win-x64, osx-arm64, ...).</summary>
+    public required string RuntimeId { get; init; }
+    /// <summary>Where the native libraries come from: Package (MlpTools.Native.&lt;rid&gt;), Development (a build's dependencies/ folder) or Missing.</summary>
+    public required string NativeSource { get; init; }
+    /// <summary>MlpTools.Native.&lt;rid&gt; when the libraries come from an installed platform package; null otherwise.</summary>
+    public string? NativePackageName { get; init; }
+    /// <summary>That package's version; null otherwise.</summary>
+    public string? NativePackageVersion { get; init; }
+    /// <summary>The folder the native libraries are loaded from; null when none was found.</summary>
+    public string? NativeFolder { get; init; }
+    /// <summary>On Windows, the Visual C++ runtime DLLs libtorch needs that System32 lacks; empty elsewhere and when all are there.</summary>
+    public IReadOnlyList<string> MissingVisualCppRuntime { get; init; } = Array.Empty<string>();
     public bool NativeLibraryLoaded => NativeLoadError is null;
     /// <summary>Why libtorch did not load (the loader's own words, e.g. a missing GLIBCXX version or file); null when it did.</summary>
     public string? NativeLoadError { get; init; }
@@ -57,6 +69,10 @@ public sealed class EnvironmentReport
         get
         {
             var problems = new List<string>();
+            if (MissingVisualCppRuntime.Count > 0)
+            {
+                problems.Add($"The Visual C++ runtime that libtorch needs is missing ({string.Join(", ", MissingVisualCppRuntime)} not in System32). {NativePackage.VisualCppRuntimeFix}");
+            }
             if (NativeLoadError is not null)
             {
                 problems.Add(NativeLoadError);
@@ -75,8 +91,14 @@ public sealed class EnvironmentReport
 
     /// <param name="moduleVersion">The module's version, which only the caller (the cmdlet) knows.</param>
     /// <param name="powerShellVersion">Likewise the host's PowerShell version.</param>
-    public static EnvironmentReport Collect(string moduleVersion, string powerShellVersion)
+    public static EnvironmentReport Collect(string moduleVersion, string powerShellVersion) =>
+        Collect(moduleVersion, powerShellVersion, NativePackage.CurrentOS, Environment.SystemDirectory);
+
+    /// <param name="os">The OS whose prerequisites are checked: only Windows has one (the Visual C++ runtime).</param>
+    /// <param name="systemFolder">Where Windows keeps that runtime (System32).</param>
+    public static EnvironmentReport Collect(string moduleVersion, string powerShellVersion, OSPlatform os, string systemFolder)
     {
+        NativeLocation? location = NativeLibraries.Location;
         string? nativeError = TorchRuntime.LoadError;
         string dataPath = MnistFiles.DefaultDataPath;
         return new EnvironmentReport
@@ -89,6 +111,12 @@ public sealed class EnvironmentReport
             TorchSharpVersion = TorchRuntime.TorchSharpVersion,
             LibTorchVersion = nativeError is null ? TorchRuntime.LibTorchVersion : null,
             NativeLibraryPath = TorchRuntime.NativeLibraryPath,
+            RuntimeId = NativePackage.CurrentRuntimeId,
+            NativeSource = location is null ? "Missing" : location.IsPackage ? "Package" : "Development",
+            NativePackageName = location?.PackageName,
+            NativePackageVersion = location?.PackageVersion,
+            NativeFolder = location?.Folder,
+            MissingVisualCppRuntime = os == OSPlatform.Windows ? NativePackage.MissingVisualCppRuntime(systemFolder) : Array.Empty<string>(),
             NativeLoadError = nativeError,
             CompatibilityFixApplied = File.Exists(Path.Combine(TorchRuntime.NativeFolder, CompatibilityShimName)),
             TorchThreads = nativeError is null ? TorchRuntime.ThreadCount : null,

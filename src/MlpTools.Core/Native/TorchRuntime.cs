@@ -14,6 +14,10 @@ public static class TorchRuntime
 
     public static void EnsureAvailable()
     {
+        if (LoadFailure.Value is MlpToolsException missing)
+        {
+            throw missing;
+        }
         if (LoadFailure.Value is Exception failure)
         {
             throw new MlpToolsException("TorchNativeLoadFailed", FailureKind.NotInstalled,
@@ -22,7 +26,12 @@ public static class TorchRuntime
     }
 
     /// <summary>Why libtorch cannot be used, or null when it loaded. Loads it on first use.</summary>
-    public static string? LoadError => LoadFailure.Value is Exception failure ? Diagnose(failure) : null;
+    public static string? LoadError => LoadFailure.Value switch
+    {
+        MlpToolsException missing => missing.Message,
+        Exception failure => Diagnose(failure),
+        _ => null,
+    };
 
     /// <summary>The libtorch version TorchSharp was built for (e.g. 2.10.0); null when libtorch did not load.</summary>
     public static string? LibTorchVersion => LoadError is null ? torch.__version__ : null;
@@ -127,22 +136,31 @@ public static class TorchRuntime
     public static string TorchSharpVersion =>
         typeof(torch).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion ?? typeof(torch).Assembly.GetName().Version?.ToString() ?? "unknown";
 
-    /// <summary>The folder TorchSharp and libtorch's native libraries were loaded from.</summary>
-    public static string NativeFolder => Path.GetDirectoryName(typeof(torch).Assembly.Location) ?? ".";
+    /// <summary>The folder libtorch's native libraries are loaded from: the platform package's, or the engine's own in a development build.</summary>
+    public static string NativeFolder => NativeLibraries.Location?.Folder ?? NativeLibraries.EngineFolder;
 
     /// <summary>TorchSharp's native bridge to libtorch (libLibTorchSharp.so on Linux).</summary>
-    public static string NativeLibraryPath => Path.Combine(NativeFolder,
-        RuntimeInformation.IsOSPlatform(OSPlatform.Windows) ? "LibTorchSharp.dll"
-        : RuntimeInformation.IsOSPlatform(OSPlatform.OSX) ? "libLibTorchSharp.dylib" : "libLibTorchSharp.so");
+    public static string NativeLibraryPath => Path.Combine(NativeFolder, NativePackage.TorchSharpLibraryFileName(NativePackage.CurrentOS));
 
     private static Exception? TryLoad()
     {
         // Load the native library ourselves first: when it cannot load, TorchSharp's own fallback prints pages to
         // the console and copies libtorch out of the NuGet cache, and all the user gets is "type initializer threw".
+        if (NativeLibraries.Location is null)
+        {
+            try
+            {
+                NativeLibraries.EnsureInstalled();
+            }
+            catch (MlpToolsException missing)
+            {
+                return missing;
+            }
+        }
         string path = NativeLibraryPath;
         if (!File.Exists(path))
         {
-            return new FileNotFoundException($"'{path}' is missing. Build the module for this platform with 'dotnet pwsh ./build.ps1 -Task Build'.", path);
+            return new FileNotFoundException($"'{path}' is missing. {Reinstall}", path);
         }
         try
         {
@@ -157,6 +175,11 @@ public static class TorchRuntime
         }
     }
 
+    /// <summary>How to get a complete copy of the native libraries back, for where they came from.</summary>
+    private static string Reinstall => NativeLibraries.Location is { IsPackage: true } package
+        ? $"Reinstall the platform package: Install-PSResource {package.PackageName} -Version {package.PackageVersion} -Reinstall"
+        : "Build the module for this platform with 'dotnet pwsh ./build.ps1 -Task Build'.";
+
     private static string Diagnose(Exception failure)
     {
         string reason = failure switch
@@ -168,7 +191,9 @@ public static class TorchRuntime
         if (reason.Contains("GLIBCXX_", StringComparison.Ordinal))
         {
             reason += " The system's libstdc++ is older than the one libtorch was built with (Debian 12 and Ubuntu 22.04 lack GLIBCXX_3.4.32). " +
-                      "Rebuild the module with 'dotnet pwsh ./build.ps1 -Task Build', which applies MlpTools' compatibility fix (it needs g++ and patchelf), or install a newer libstdc++.";
+                      (NativeLibraries.Location?.IsPackage == true
+                          ? $"The platform package carries MlpTools' compatibility fix for it: {Reinstall}"
+                          : "Rebuild the module with 'dotnet pwsh ./build.ps1 -Task Build', which applies MlpTools' compatibility fix (it needs g++ and patchelf), or install a newer libstdc++.");
         }
         return $"libtorch, the native engine MlpTools runs on, is not available. {reason}";
     }
