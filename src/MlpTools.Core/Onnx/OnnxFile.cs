@@ -7,9 +7,9 @@ namespace MlpTools.Core.Onnx;
 /// <summary>What Import-Mlp learned from an ONNX file before ONNX Runtime sees it.</summary>
 /// <param name="Architecture">The network, with the preprocessing MlpTools recorded (none for a file it did not write).</param>
 /// <param name="OutputName">The output that holds the answers: probabilities or logits, or regression values.</param>
-/// <param name="OutputIsProbabilities">False when the output holds logits, which the scorer turns into probabilities.</param>
+/// <param name="OutputIsLogits">True when the output holds class scores (logits), which the scorer turns into probabilities.</param>
 /// <param name="FixedBatch">The batch size the input demands, when the file fixes one; null when it is free.</param>
-internal sealed record OnnxModelInfo(ModelArchitecture Architecture, string OutputName, bool OutputIsProbabilities, int? FixedBatch,
+internal sealed record OnnxModelInfo(ModelArchitecture Architecture, string OutputName, bool OutputIsLogits, int? FixedBatch,
     string Producer, string ProducerVersion, long IrVersion, long Opset);
 
 /// <summary>
@@ -417,7 +417,7 @@ internal static class OnnxFile
             }
             architecture = recorded with { Name = name };
             architecture.Validate(path, model.ProducerVersion);
-            return new OnnxModelInfo(architecture, output, !regression, fixedBatch, model.Producer, model.ProducerVersion, model.IrVersion, opset);
+            return new OnnxModelInfo(architecture, output, false, fixedBatch, model.Producer, model.ProducerVersion, model.IrVersion, opset);
         }
 
         // A file from elsewhere: one float output, the last layer's logits or their Softmax, and one single-operator activation throughout.
@@ -446,8 +446,8 @@ internal static class OnnxFile
             NegativeSlope = activation == Activation.LeakyReLU ? activationAlpha : null,
         };
         architecture.Validate(path, null);
-        bool probabilities = producer.TryGetValue(answer, out var last) && last.Op == "Softmax";
-        return new OnnxModelInfo(architecture, answer, probabilities, fixedBatch, model.Producer, model.ProducerVersion, model.IrVersion, opset);
+        bool logits = !(producer.TryGetValue(answer, out var last) && last.Op == "Softmax");
+        return new OnnxModelInfo(architecture, answer, logits, fixedBatch, model.Producer, model.ProducerVersion, model.IrVersion, opset);
     }
 
     /// <summary>The width of a node's output (-1 when not known yet), checking its inputs' shapes on the way.</summary>

@@ -72,7 +72,7 @@ internal sealed class OnnxScorer : IDisposable
                     $"ONNX Runtime failed to score the model: {e.Message} Check the model with Import-Mlp of the file it was exported from.", this, e);
             }
         }
-        if (!_info.OutputIsProbabilities)
+        if (_info.OutputIsLogits)
         {
             Softmax(answers, OutputSize);
         }
