@@ -7,7 +7,8 @@
     own peak resident memory (Process.PeakWorkingSet64: VmHWM on Linux). Same data, same libtorch, same threads.
     Then, each in a fresh process: the machine's sgemm rate (the compute floor), Import-Module plus the first
     tensor operation, training with 1 and with 2 threads, and peak memory after 2 and after 12 epochs (with a
-    validation set, an accuracy test and a prediction pass), where prediction speed is also timed.
+    validation set, an accuracy test and a prediction pass), where prediction speed is also timed, through libtorch and,
+    for the same model exported as ONNX, through ONNX Runtime.
 #>
 [CmdletBinding()]
 param(
@@ -69,6 +70,17 @@ foreach (`$run in 1..2) {
     `$clock.Restart(); `$count = (`$test | Invoke-MlpPrediction -Model `$model | Measure-Object).Count; `$piped = [Math]::Min(`$piped, `$clock.Elapsed.TotalSeconds)
 }
 'predict_inside_seconds=' + `$inside
+# The same model exported as ONNX and scored by ONNX Runtime, timed the same way in the same process.
+`$onnxFile = Join-Path ([IO.Path]::GetTempPath()) "mlptools-bench-`$PID.onnx"
+Export-Mlp -Model `$model -Path `$onnxFile -Force
+`$onnx = Import-Mlp `$onnxFile
+Remove-Item `$onnxFile
+`$null = Invoke-MlpPrediction -Model `$onnx -Dataset `$test -First 1000
+`$onnxInside = [double]::MaxValue
+foreach (`$run in 1..2) {
+    `$clock.Restart(); `$null = Invoke-MlpPrediction -Model `$onnx -Dataset `$test; `$onnxInside = [Math]::Min(`$onnxInside, `$clock.Elapsed.TotalSeconds)
+}
+'predict_onnx_inside_seconds=' + `$onnxInside
 'predict_pipeline_seconds=' + `$piped
 'predict_count=' + `$count
 'peak_memory_bytes=' + [Diagnostics.Process]::GetCurrentProcess().PeakWorkingSet64
@@ -153,5 +165,8 @@ Write-Host ('Peak RSS, 2 epochs: {0:F0} MB; 12 epochs: {1:F0} MB (lower of two r
     $short.PeakMemoryMB, $long.PeakMemoryMB, (($lengthRuns | ForEach-Object { '{0} epochs {1:F0} MB' -f $_.Epochs, $_.PeakMemoryMB }) -join ', '), ($long.PeakMemoryMB / $short.PeakMemoryMB))
 $count = [int]$short.Values['predict_count']
 Write-Host ('Prediction of {0} test images, inside the cmdlet ($null = Invoke-MlpPrediction): {1:F3} s (target at most 0.25 s)' -f $count, [double]$short.Values['predict_inside_seconds'])
+Write-Host ('Prediction of the {0} test images, same model, same process: ONNX Runtime {1:F3} s, libtorch {2:F3} s (ratio ONNX/libtorch {3:F2})' -f `
+    $count, [double]$short.Values['predict_onnx_inside_seconds'], [double]$short.Values['predict_inside_seconds'],
+    ([double]$short.Values['predict_onnx_inside_seconds'] / [double]$short.Values['predict_inside_seconds']))
 Write-Host ('Prediction through the pipeline (| Measure-Object): {0:F3} s, {1:N0} objects/s (target at least 20,000)' -f `
     [double]$short.Values['predict_pipeline_seconds'], ($count / [double]$short.Values['predict_pipeline_seconds']))

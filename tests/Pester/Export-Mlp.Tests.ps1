@@ -137,7 +137,7 @@ Describe 'Export-Mlp' {
         }
 
         It 'an unknown -Format is rejected by parameter validation' {
-            { Export-Mlp -Model $model -Path (Join-Path $TestDrive 'x') -Format Onnx -ErrorAction Stop } |
+            { Export-Mlp -Model $model -Path (Join-Path $TestDrive 'x') -Format Keras -ErrorAction Stop } |
                 Should -Throw -ErrorId "CannotConvertArgumentNoMessage,$Cmdlet"
             { Export-Mlp -Model $model -Path (Join-Path $TestDrive 'x') -Format Auto -ErrorAction Stop } |
                 Should -Throw -ErrorId "ParameterArgumentValidationError,$Cmdlet"

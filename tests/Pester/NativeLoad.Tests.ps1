@@ -27,6 +27,22 @@ Describe 'libtorch that cannot load' -Skip:(-not $fixApplied) {
             Import-Module '$(Join-Path $copy 'MlpTools.psd1')'
             Test-MlpEnvironment | ConvertTo-Json -Depth 3"
         $environment = $environment | ConvertFrom-Json
+
+        # An ONNX model, written (and measured) by the working module, then scored where libtorch cannot load.
+        $onnxFile = Join-Path $TestDrive 'digits.onnx'
+        $expectedCorrect = & $pwsh -NoProfile -NonInteractive -Command "
+            Import-Module '$env:MLPTOOLS_MODULE'
+            `$m = New-Mlp -HiddenSize 32 -Seed 5
+            Export-Mlp -Model `$m -Path '$onnxFile'
+            (Test-MlpAccuracy -Model `$m -Dataset (Get-MnistDataset -Split Test)).Correct"
+        $onnxReport = & $pwsh -NoProfile -NonInteractive -Command "
+            Import-Module '$(Join-Path $copy 'MlpTools.psd1')'
+            `$m = Import-Mlp '$onnxFile' -ErrorAction Stop
+            `$test = Get-MnistDataset -Split Test
+            (Test-MlpAccuracy -Model `$m -Dataset `$test -ErrorAction Stop).Correct
+            @(Invoke-MlpPrediction -Model `$m -Dataset `$test -First 3 -ErrorAction Stop).Count
+            try { Invoke-MlpTraining -Model `$m -Dataset `$test -Epochs 1 -ErrorAction Stop } catch { `$_.FullyQualifiedErrorId }
+            @(Get-Content /proc/`$PID/maps | Where-Object { `$_ -match 'libtorch_cpu|libLibTorchSharp' }).Count"
     }
 
     It 'stops New-Mlp with TorchNativeLoadFailed in category NotInstalled, printing nothing else' {
@@ -55,6 +71,21 @@ Describe 'libtorch that cannot load' -Skip:(-not $fixApplied) {
         $environment.TorchSharpVersion | Should -Be '0.107.0'
         $environment.ImagingAvailable | Should -BeTrue
         $environment.Problems[0] | Should -Be $environment.NativeLoadError
+    }
+
+    It 'still scores a model imported from ONNX, through ONNX Runtime, without loading libtorch' {
+        $onnxReport[0] | Should -Be $expectedCorrect
+        $onnxReport[1] | Should -Be 3
+        $onnxReport[3] | Should -Be 0
+    }
+
+    It 'refuses to train that model with ModelScoringOnly, not a libtorch failure' {
+        $onnxReport[2] | Should -BeExactly 'ModelScoringOnly,MlpTools.Commands.InvokeMlpTrainingCommand'
+    }
+
+    It 'Test-MlpEnvironment reports ONNX Runtime loaded though libtorch is not' {
+        $environment.OnnxRuntimeLoaded | Should -BeTrue
+        $environment.OnnxRuntimeVersion | Should -BeExactly '1.31.1'
     }
 
     It 'writes nothing into the module folder' {

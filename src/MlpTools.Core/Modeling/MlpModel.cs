@@ -1,5 +1,6 @@
 using MlpTools.Core.Data;
 using MlpTools.Core.Native;
+using MlpTools.Core.Onnx;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -13,7 +14,8 @@ namespace MlpTools.Core.Modeling;
 /// </summary>
 public sealed class MlpModel : IDisposable
 {
-    private readonly Sequential _network;
+    private readonly Sequential? _network;
+    private readonly OnnxScorer? _onnx;
     private int _inUse;
     // Read by Acquire on one thread while Dispose may set it on another.
     private volatile bool _disposed;
@@ -27,6 +29,19 @@ public sealed class MlpModel : IDisposable
         _network = network;
         ParameterCount = network.parameters().Sum(p => p.numel());
     }
+
+    /// <summary>A model imported from an ONNX file: it scores through ONNX Runtime and never touches libtorch.</summary>
+    private MlpModel(string name, MlpArchitecture architecture, Preprocessing preprocessing, OnnxScorer onnx)
+    {
+        Name = name;
+        Preprocessing = preprocessing;
+        Architecture = architecture;
+        _onnx = onnx;
+        ParameterCount = (long)architecture.CountParameters();
+    }
+
+    internal static MlpModel FromOnnx(string name, MlpArchitecture architecture, Preprocessing preprocessing, int epochsTrained, OnnxScorer onnx) =>
+        new(name, architecture, preprocessing, onnx) { EpochsTrained = epochsTrained };
 
     public string Name { get; }
     /// <summary>How raw features become inputs and what the outputs mean; learned from the data, saved with the model.</summary>
@@ -51,12 +66,18 @@ public sealed class MlpModel : IDisposable
     /// <summary>Layer widths from input to output, e.g. 784-256-10.</summary>
     public string Layers => string.Join('-', new[] { InputSize }.Concat(HiddenSizes).Append(OutputSize));
 
-    internal Sequential Network => _network;
+    /// <summary>What computes the model's answers: libtorch, or ONNX Runtime for a model imported from an ONNX file (which can only predict).</summary>
+    public ModelRuntime Runtime => _onnx is null ? ModelRuntime.LibTorch : ModelRuntime.OnnxRuntime;
+
+    /// <summary>The ONNX Runtime session of a model imported from an ONNX file; null for a libtorch model.</summary>
+    internal OnnxScorer? Onnx => _onnx;
+
+    internal Sequential Network => _network ?? throw ScoringOnlyError("this operation");
 
     /// <summary>The weight matrices W(1)..W(L), input side first (the lecture's notation).</summary>
-    internal IReadOnlyList<TorchSharp.Modules.Linear> LinearLayers => _network.children().OfType<TorchSharp.Modules.Linear>().ToArray();
+    internal IReadOnlyList<TorchSharp.Modules.Linear> LinearLayers => Network.children().OfType<TorchSharp.Modules.Linear>().ToArray();
 
-    internal IEnumerable<SeededDropout> DropoutLayers => _network.children().OfType<SeededDropout>();
+    internal IEnumerable<SeededDropout> DropoutLayers => Network.children().OfType<SeededDropout>();
 
     /// <summary>
     /// Builds a model with zero biases and weights drawn (kaiming-normal by default, as the notebook's
@@ -116,7 +137,7 @@ public sealed class MlpModel : IDisposable
     }
 
     /// <summary>Logits for a batch of flattened images scaled to [0,1].</summary>
-    internal Tensor Forward(Tensor input) => _network.forward(input);
+    internal Tensor Forward(Tensor input) => Network.forward(input);
 
     /// <summary>How a dataset lines up with this model; throws, saying what to do, when it does not fit.</summary>
     public DataBinding Bind(MlpDataset dataset) => Preprocessing.Bind(dataset, Name, InputSize, OutputSize);
@@ -138,11 +159,15 @@ public sealed class MlpModel : IDisposable
     /// Claims the model for one operation at a time: libtorch modules are not safe to train or
     /// evaluate from two threads at once, so a second concurrent user gets a clear error instead.
     /// </summary>
-    internal IDisposable Acquire(string operation)
+    internal IDisposable Acquire(string operation, bool scoring = false)
     {
         if (_disposed)
         {
             throw DisposedError();
+        }
+        if (!scoring)
+        {
+            RequireNetwork(operation);
         }
         if (Interlocked.CompareExchange(ref _inUse, 1, 0) != 0)
         {
@@ -161,6 +186,19 @@ public sealed class MlpModel : IDisposable
         return lease;
     }
 
+    /// <summary>Refuses <paramref name="operation"/> (training, export, ...) for a model imported from ONNX, which has no libtorch network.</summary>
+    internal void RequireNetwork(string operation)
+    {
+        if (_network is null)
+        {
+            throw ScoringOnlyError(operation);
+        }
+    }
+
+    private MlpToolsException ScoringOnlyError(string operation) => new("ModelScoringOnly", FailureKind.InvalidOperation,
+        $"Model '{Name}' was imported from an ONNX file, so it can only predict and be measured (Invoke-MlpPrediction, Test-MlpAccuracy) " +
+        $"through ONNX Runtime; {operation} needs its network in libtorch. Import the .mlp file it was exported from instead (Import-Mlp <model>.mlp).", this);
+
     private MlpToolsException DisposedError() => new("ModelDisposed", FailureKind.InvalidOperation,
         $"Model '{Name}' has been disposed and its weights are gone. Create or import the model again.", this);
 
@@ -170,11 +208,17 @@ public sealed class MlpModel : IDisposable
         _disposed = true;
         if (Interlocked.CompareExchange(ref _inUse, 1, 0) == 0)
         {
-            _network.Dispose();
+            FreeNative();
         }
     }
 
-    public override string ToString() => $"{Name} ({Layers}, {Activation})";
+    private void FreeNative()
+    {
+        _network?.Dispose();
+        _onnx?.Dispose();
+    }
+
+    public override string ToString() => $"{Name} ({Layers}, {Activation}{(_onnx is null ? "" : ", ONNX")})";
 
     private sealed class Release(MlpModel model) : IDisposable
     {
@@ -182,9 +226,18 @@ public sealed class MlpModel : IDisposable
         {
             if (model._disposed)
             {
-                model._network.Dispose();
+                model.FreeNative();
             }
             Interlocked.Exchange(ref model._inUse, 0);
         }
     }
+}
+
+/// <summary>What computes a model's answers.</summary>
+public enum ModelRuntime
+{
+    /// <summary>libtorch through TorchSharp: training, prediction, export.</summary>
+    LibTorch,
+    /// <summary>ONNX Runtime, for a model imported from an ONNX file: prediction and accuracy only.</summary>
+    OnnxRuntime,
 }

@@ -51,6 +51,11 @@ public sealed class EnvironmentReport
     public int ProcessorCount { get; init; }
     /// <summary>OMP_NUM_THREADS as it is now; libtorch read it once, when it loaded.</summary>
     public string? OmpNumThreads { get; init; }
+    /// <summary>ONNX Runtime's version, which scores models imported from ONNX files; null when it did not load.</summary>
+    public string? OnnxRuntimeVersion { get; init; }
+    public bool OnnxRuntimeLoaded => OnnxRuntimeLoadError is null;
+    /// <summary>Why ONNX Runtime did not load; null when it did.</summary>
+    public string? OnnxRuntimeLoadError { get; init; }
     public required string SkiaSharpVersion { get; init; }
     public bool ImagingAvailable => ImagingError is null;
     /// <summary>Why pictures cannot be drawn; null when they can.</summary>
@@ -61,7 +66,7 @@ public sealed class EnvironmentReport
     public required IReadOnlyList<DataFolderSplit> Datasets { get; init; }
 
     /// <summary>True when training, prediction and pictures can all work (data aside: it can be downloaded).</summary>
-    public bool Ready => NativeLibraryLoaded && ImagingAvailable;
+    public bool Ready => NativeLibraryLoaded && ImagingAvailable && OnnxRuntimeLoaded;
 
     /// <summary>What is wrong, one line each, with what to do; empty when <see cref="Ready"/> and both splits are present.</summary>
     public IReadOnlyList<string> Problems
@@ -80,6 +85,10 @@ public sealed class EnvironmentReport
             if (ImagingError is not null)
             {
                 problems.Add(ImagingError);
+            }
+            if (OnnxRuntimeLoadError is not null)
+            {
+                problems.Add(OnnxRuntimeLoadError);
             }
             foreach (DataFolderSplit split in Datasets.Where(d => !d.Present))
             {
@@ -122,6 +131,8 @@ public sealed class EnvironmentReport
             TorchThreads = nativeError is null ? TorchRuntime.ThreadCount : null,
             ProcessorCount = Environment.ProcessorCount,
             OmpNumThreads = Environment.GetEnvironmentVariable("OMP_NUM_THREADS"),
+            OnnxRuntimeVersion = Onnx.OnnxRuntimeInfo.Version,
+            OnnxRuntimeLoadError = Onnx.OnnxRuntimeInfo.LoadError,
             SkiaSharpVersion = ImagingRuntime.SkiaSharpVersion,
             ImagingError = ImagingRuntime.LoadError,
             DataPath = dataPath,

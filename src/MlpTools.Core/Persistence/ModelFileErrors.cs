@@ -14,7 +14,7 @@ internal static class ModelFileErrors
 
     public static MlpToolsException Unrecognized(string path, string what) => new("ModelFileUnrecognized", FailureKind.InvalidData,
         $"'{path}' is not a model file MlpTools can read: {what} MlpTools reads its own files (Export-Mlp), PyTorch state_dicts " +
-        "(torch.save(model.state_dict(), path)) and SafeTensors files.", path);
+        "(torch.save(model.state_dict(), path)), SafeTensors and ONNX files.", path);
 
     public static MlpToolsException Corrupt(string path, string what, Exception? inner = null) => new("ModelFileCorrupt", FailureKind.InvalidData,
         $"'{path}' is damaged or incomplete: {what} Use an intact copy of the file, or export the model again.", path, inner);

@@ -11,4 +11,6 @@ public enum ModelFileFormat
     PyTorch,
     /// <summary>A state_dict in the SafeTensors format (Hugging Face's safetensors).</summary>
     SafeTensors,
+    /// <summary>An ONNX graph with the model's preprocessing inside (opset 17, IR 8); any ONNX runtime scores it. Import-Mlp scores it through ONNX Runtime.</summary>
+    Onnx,
 }

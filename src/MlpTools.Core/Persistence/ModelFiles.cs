@@ -2,11 +2,12 @@ using System.IO.Compression;
 using System.Text.Json;
 using MlpTools.Core.Modeling;
 using MlpTools.Core.Native;
+using MlpTools.Core.Onnx;
 using static TorchSharp.torch;
 
 namespace MlpTools.Core.Persistence;
 
-/// <summary>Saving models to files and reading them back, in MlpTools' own format, PyTorch's and SafeTensors.</summary>
+/// <summary>Saving models to files and reading them back, in MlpTools' own format, PyTorch's, SafeTensors and ONNX.</summary>
 public static class ModelFiles
 {
     private const long MaxFileBytes = int.MaxValue;
@@ -26,6 +27,7 @@ public static class ModelFiles
         {
             format = FormatForPath(fullPath);
         }
+        model.RequireNetwork("export");
         TorchRuntime.EnsureAvailable();
         using var lease = model.Acquire("export");
         AtomicFile.Write(fullPath, stream =>
@@ -43,6 +45,9 @@ public static class ModelFiles
                         [StateDicts.ArchitectureMetadataKey] = System.Text.Encoding.UTF8.GetString(PersistenceJson.Serialize(ModelArchitecture.Of(model))),
                     });
                     break;
+                case ModelFileFormat.Onnx:
+                    OnnxExport.Write(model, stream);
+                    break;
                 default:
                     MlpFile.Write(stream, model);
                     break;
@@ -50,11 +55,12 @@ public static class ModelFiles
         }, refuseExisting: overwrite ? null : ModelFileErrors.Exists, replaceReadOnly: overwrite);
     }
 
-    /// <summary>The format a path's extension suggests: .pt and .pth are PyTorch, .safetensors SafeTensors, anything else MlpTools.</summary>
+    /// <summary>The format a path's extension suggests: .pt and .pth are PyTorch, .safetensors SafeTensors, .onnx ONNX, anything else MlpTools.</summary>
     public static ModelFileFormat FormatForPath(string path) => Path.GetExtension(path).ToLowerInvariant() switch
     {
         ".pt" or ".pth" => ModelFileFormat.PyTorch,
         ".safetensors" => ModelFileFormat.SafeTensors,
+        ".onnx" => ModelFileFormat.Onnx,
         _ => ModelFileFormat.MlpTools,
     };
 
@@ -73,9 +79,14 @@ public static class ModelFiles
         {
             throw ModelFileErrors.Unrecognized(fullPath, $"it was read as {format} but its content is {Describe(detected)}. Use '-Format {detected}' or '-Format Auto'.");
         }
+        string sha256 = MlpFile.Sha256(content);
+        if (detected == ModelFileFormat.Onnx)
+        {
+            // Scored by ONNX Runtime alone: libtorch is never loaded for it.
+            return ImportOnnx(content, fullPath, name ?? Path.GetFileNameWithoutExtension(fullPath), sha256);
+        }
         TorchRuntime.EnsureAvailable();
         using var stream = new MemoryStream(content, writable: false);
-        string sha256 = MlpFile.Sha256(content);
 
         if (detected == ModelFileFormat.MlpTools)
         {
@@ -104,6 +115,26 @@ public static class ModelFiles
         catch
         {
             model?.Dispose();
+            throw;
+        }
+    }
+
+    private static MlpModel ImportOnnx(byte[] content, string path, string name, string sha256)
+    {
+        var info = OnnxFile.Read(content, path, name);
+        var scorer = OnnxScorer.Create(content, info, path);
+        try
+        {
+            var architecture = info.Architecture;
+            var preprocessing = architecture.Preprocessing?.ToPreprocessing() ?? Preprocessing.ForSizes(architecture.InputSize, architecture.OutputSize);
+            var model = MlpModel.FromOnnx(name, architecture.ToMlpArchitecture(), preprocessing, architecture.EpochsTrained, scorer);
+            string? writer = info.Producer == "MlpTools" ? info.ProducerVersion : null;
+            model.History.Restore(Array.Empty<TrainingRun>(), new ModelOrigin(path, ModelFileFormat.Onnx, (int)info.Opset, null, writer, null, sha256));
+            return model;
+        }
+        catch
+        {
+            scorer.Dispose();
             throw;
         }
     }
@@ -181,6 +212,11 @@ public static class ModelFiles
         {
             return ModelFileFormat.SafeTensors;
         }
+        if (OnnxFile.LooksLikeOnnx(content) || Path.GetExtension(path).Equals(".onnx", StringComparison.OrdinalIgnoreCase))
+        {
+            // ONNX has no magic number: a protobuf starting with ir_version, or a .onnx file, is read (and vetted) as ONNX.
+            return ModelFileFormat.Onnx;
+        }
         if (content.Length >= 2 && content[0] == 0x80 && content[1] is >= 2 and <= 5)
         {
             throw ModelFileErrors.Unrecognized(path,
@@ -193,6 +229,7 @@ public static class ModelFiles
     {
         ModelFileFormat.MlpTools => "an MlpTools model file",
         ModelFileFormat.PyTorch => "a PyTorch state_dict",
+        ModelFileFormat.Onnx => "an ONNX model",
         _ => "a SafeTensors file",
     };
 

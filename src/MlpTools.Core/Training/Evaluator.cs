@@ -5,7 +5,10 @@ using static TorchSharp.torch;
 
 namespace MlpTools.Core.Training;
 
-/// <summary>Accuracy, regression errors and predictions: forward passes with autograd and dropout off.</summary>
+/// <summary>
+/// Accuracy, regression errors and predictions: forward passes with autograd and dropout off, in libtorch, or in ONNX
+/// Runtime for a model imported from an ONNX file (<see cref="OnnxEvaluation"/>, which never touches libtorch).
+/// </summary>
 public static class Evaluator
 {
     // Large batches amortise per-call overhead; 1000 images of 784 floats is ~3 MB.
@@ -38,6 +41,15 @@ public static class Evaluator
             throw new MlpToolsException("ModelTaskMismatch", FailureKind.InvalidArgument,
                 $"Model '{model.Name}' is a {model.Task.ToString().ToLowerInvariant()} model; this measure is for {task.ToString().ToLowerInvariant()}.", model);
         }
+        if (model.Onnx is not null)
+        {
+            return OnnxEvaluation.Evaluate(model, dataset);
+        }
+        return EvaluateInTorch(model, dataset);
+    }
+
+    private static Evaluation EvaluateInTorch(MlpModel model, MlpDataset dataset)
+    {
         TorchRuntime.EnsureAvailable();
         using var lease = model.Acquire("measuring accuracy");
         using var data = new DatasetTensors(dataset, model);
@@ -57,12 +69,17 @@ public static class Evaluator
         // One row and column per class the model can answer; binding made sure every label is among them.
         int classes = Math.Max(model.OutputSize, data.ClassCount);
         var (cells, loss) = ConfusionAndLoss(model, data, classes);
+        return FromConfusion(model, cells, classes, data.ClassCount, data.Count, loss);
+    }
+
+    /// <summary>Accuracy, per-class counts and the mean loss from the confusion counts (row: label, column: prediction) and the summed loss.</summary>
+    internal static Evaluation FromConfusion(MlpModel model, int[] cells, int classes, int classCount, int count, double lossSum)
+    {
         var confusion = new ConfusionMatrix(classes, cells) { ClassNames = model.ClassNames.Concat(MlpDataset.IndexNames(classes).Skip(model.ClassNames.Count)).ToArray() };
-        var perClass = Enumerable.Range(0, data.ClassCount)
+        var perClass = Enumerable.Range(0, classCount)
             .Select(c => new ClassAccuracy(c, confusion.GetCount(c, c), confusion.ActualTotal(c), confusion.PredictedTotal(c)) { Name = model.ClassNames[c] }).ToArray();
         int correct = perClass.Sum(c => c.Correct);
-        double count = data.Count;
-        return new Evaluation(correct, data.Count, perClass, correct / count, loss / count, confusion, null);
+        return new Evaluation(correct, count, perClass, correct / (double)count, lossSum / count, confusion, null);
     }
 
     internal readonly record struct Evaluation(int Correct, int Total, ClassAccuracy[] PerClass, double Accuracy, double Loss, ConfusionMatrix? Confusion,
@@ -116,8 +133,17 @@ public static class Evaluator
             Tensor error = predicted.sub(actual);
             sums.add_(stack(new[] { error.pow(2).sum(0L), error.abs().sum(0L), actual.sum(0L), actual.pow(2).sum(0L) }));
         }
-        double[] s = sums.data<double>().ToArray();
-        double n = data.Count;
+        return FromRegressionSums(model, sums.data<double>().ToArray(), data.Count, lossSum.item<double>());
+    }
+
+    /// <summary>
+    /// RMSE, MAE and R² per target from Σ(ŷ-y)², Σ|ŷ-y|, Σy and Σy² (four rows of one value per target, in the targets'
+    /// units) and the summed loss on the standardised scale.
+    /// </summary>
+    internal static Evaluation FromRegressionSums(MlpModel model, double[] s, int count, double lossSum)
+    {
+        int targets = model.OutputSize;
+        double n = count;
         var metrics = Enumerable.Range(0, targets).Select(t =>
         {
             double squared = s[t], absolute = s[targets + t], sum = s[2 * targets + t], sumOfSquares = s[3 * targets + t];
@@ -126,7 +152,7 @@ public static class Evaluator
             double r2 = total > 1e-12 * Math.Max(1, sumOfSquares) ? 1 - squared / total : double.NaN;
             return new TargetMetrics(model.Preprocessing.TargetNames[t], Math.Sqrt(squared / n), absolute / n, r2);
         }).ToArray();
-        return new Evaluation(0, data.Count, Array.Empty<ClassAccuracy>(), double.NaN, lossSum.item<double>() / n, null, metrics);
+        return new Evaluation(0, count, Array.Empty<ClassAccuracy>(), double.NaN, lossSum / n, null, metrics);
     }
 
     /// <summary>A classification model's predictions for the examples at <paramref name="indices"/>, computed a batch at a time and yielded as they are ready.</summary>
@@ -152,6 +178,10 @@ public static class Evaluator
                 throw new MlpToolsException("ImageIndexOutOfRange", FailureKind.InvalidArgument,
                     $"Index {index} is outside dataset '{dataset.Name}' ({dataset.Split}), which has {(dataset.IsImage ? "images" : "rows")} 0 to {dataset.Count - 1}.", index);
             }
+        }
+        if (model.Onnx is not null)
+        {
+            return OnnxEvaluation.Predict(model, dataset, indices, cancel);
         }
         TorchRuntime.EnsureAvailable();
         return PredictBatches(model, dataset, indices, cancel);
@@ -182,13 +212,21 @@ public static class Evaluator
         var outputs = Outputs(model, model.Forward(inputs));
         if (model.Task == MlpTask.Regression)
         {
-            var actual = answers is null ? null : Outputs(model, answers);
-            return rows.Select((row, i) => (object)new RegressionPrediction(row, model.Preprocessing.TargetNames, outputs[i].Values!, actual?[i].Values)).ToArray();
+            return ToPredictions(model, rows, outputs, null, answers is null ? null : Outputs(model, answers).Select(a => a.Values!).ToArray());
         }
-        long[]? labels = answers?.data<long>().ToArray();
+        return ToPredictions(model, rows, outputs, answers?.data<long>().ToArray().Select(l => (int)l).ToArray(), null);
+    }
+
+    /// <summary>The prediction objects for dataset rows: with each row's label (model class index) or actual target values, when known.</summary>
+    internal static object[] ToPredictions(MlpModel model, int[] rows, RowPrediction[] outputs, int[]? labels, IReadOnlyList<double>[]? actual)
+    {
+        if (model.Task == MlpTask.Regression)
+        {
+            return rows.Select((row, i) => (object)new RegressionPrediction(row, model.Preprocessing.TargetNames, outputs[i].Values!, actual?[i])).ToArray();
+        }
         return rows.Select((row, i) =>
         {
-            int label = labels is null ? -1 : (int)labels[i];
+            int label = labels is null ? -1 : labels[i];
             return (object)new Prediction(row, outputs[i].ClassIndex, label, outputs[i].Confidence)
             {
                 PredictedClass = outputs[i].ClassName!,
@@ -208,6 +246,10 @@ public static class Evaluator
         {
             throw new ArgumentException($"{features.Length} values do not make {rowCount} rows of {model.InputSize}.", nameof(features));
         }
+        if (model.Onnx is not null)
+        {
+            return OnnxEvaluation.PredictRows(model, features, rowCount);
+        }
         TorchRuntime.EnsureAvailable();
         var preprocessing = model.Preprocessing.ForReading();
         using var lease = model.Acquire("prediction");
@@ -223,15 +265,24 @@ public static class Evaluator
     private static RowPrediction[] Outputs(MlpModel model, Tensor outputs)
     {
         int rows = (int)outputs.shape[0];
-        int width = (int)outputs.shape[1];
         if (model.Task == MlpTask.Regression)
         {
             var preprocessing = model.Preprocessing.ForReading();
-            float[] values = outputs.mul(tensor(preprocessing.TargetScale!)).add_(tensor(preprocessing.TargetMean!)).data<float>().ToArray();
-            return Enumerable.Range(0, rows).Select(r =>
-                new RowPrediction(-1, null, double.NaN, Array.Empty<double>(), values.AsSpan(r * width, width).ToArray().Select(v => (double)v).ToArray())).ToArray();
+            return Answers(model, outputs.mul(tensor(preprocessing.TargetScale!)).add_(tensor(preprocessing.TargetMean!)).data<float>().ToArray(), rows);
         }
-        float[] probabilities = nn.functional.softmax(outputs, 1).data<float>().ToArray();
+        return Answers(model, nn.functional.softmax(outputs, 1).data<float>().ToArray(), rows);
+    }
+
+    /// <summary>The answers from <paramref name="rows"/> rows of class probabilities, or of regression values in their own units.</summary>
+    internal static RowPrediction[] Answers(MlpModel model, float[] outputs, int rows)
+    {
+        int width = model.OutputSize;
+        if (model.Task == MlpTask.Regression)
+        {
+            return Enumerable.Range(0, rows).Select(r =>
+                new RowPrediction(-1, null, double.NaN, Array.Empty<double>(), outputs.AsSpan(r * width, width).ToArray().Select(v => (double)v).ToArray())).ToArray();
+        }
+        float[] probabilities = outputs;
         return Enumerable.Range(0, rows).Select(r =>
         {
             double[] row = probabilities.AsSpan(r * width, width).ToArray().Select(p => (double)p).ToArray();

@@ -23,6 +23,7 @@ public static class Trainer
         IProgress<TrainingProgress>? progress = null, CancellationToken cancel = default, TrainingCheckpoint? checkpoint = null)
     {
         options.Validate();
+        model.RequireNetwork("training");
         if (checkpoint is not null && (options.EarlyStopping || options.Schedule != LearningRateSchedule.None))
         {
             // Their state (best weights, plateau counters, the scheduled rate) is not in the checkpoint format yet.

@@ -4,7 +4,7 @@ using MlpTools.Core.Persistence;
 
 namespace MlpTools.Commands;
 
-/// <summary>Saves a model to a file: MlpTools' own format (everything), or its weights for PyTorch or SafeTensors.</summary>
+/// <summary>Saves a model to a file: MlpTools' own format (everything), its weights for PyTorch or SafeTensors, or an ONNX graph for any ONNX runtime.</summary>
 [Cmdlet(VerbsData.Export, "Mlp", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Medium)]
 [OutputType(typeof(FileInfo))]
 public sealed class ExportMlpCommand : MlpCmdlet
@@ -17,9 +17,9 @@ public sealed class ExportMlpCommand : MlpCmdlet
     [ValidateNotNullOrEmpty]
     public string Path { get; set; } = "";
 
-    /// <summary>MlpTools (the default, or chosen by a .pt, .pth or .safetensors extension), PyTorch or SafeTensors.</summary>
+    /// <summary>MlpTools (the default, or chosen by a .pt, .pth, .safetensors or .onnx extension), PyTorch, SafeTensors or Onnx.</summary>
     [Parameter]
-    [ValidateSet(nameof(ModelFileFormat.MlpTools), nameof(ModelFileFormat.PyTorch), nameof(ModelFileFormat.SafeTensors))]
+    [ValidateSet(nameof(ModelFileFormat.MlpTools), nameof(ModelFileFormat.PyTorch), nameof(ModelFileFormat.SafeTensors), nameof(ModelFileFormat.Onnx))]
     public ModelFileFormat Format { get; set; } = ModelFileFormat.Auto;
 
     /// <summary>Replace an existing file, even a read-only one.</summary>

@@ -97,7 +97,7 @@ public sealed class InvokeMlpPredictionCommand : TorchCmdlet
 
     private void PredictDataset()
     {
-        using var threads = UseThreadCount();
+        using var threads = UseThreadCount(Model);
         IReadOnlyList<int> indices = ParameterSetName == IndexSet
             ? Index
             : Enumerable.Range(Math.Min(Skip, Dataset.Count), Math.Max(0, Math.Min(First, Dataset.Count - Skip))).ToArray();
@@ -143,7 +143,7 @@ public sealed class InvokeMlpPredictionCommand : TorchCmdlet
         {
             return;
         }
-        using var threads = UseThreadCount();
+        using var threads = UseThreadCount(Model);
         var answers = Evaluator.PredictRows(Model, encoded.AsSpan(0, good.Count * schema.EncodedWidth).ToArray(), good.Count);
         for (int i = 0; i < good.Count; i++)
         {
@@ -168,7 +168,7 @@ public sealed class InvokeMlpPredictionCommand : TorchCmdlet
             try
             {
                 byte[] pixels = ImageFiles.Read(file, preprocessing.ImageHeight, preprocessing.ImageWidth, preprocessing.ImagePreparation);
-                using var threads = UseThreadCount();
+                using var threads = UseThreadCount(Model);
                 answer = Evaluator.PredictRows(Model, pixels.Select(p => (float)p).ToArray(), 1)[0];
             }
             catch (MlpToolsException e) when (e.Kind != FailureKind.NotInstalled)

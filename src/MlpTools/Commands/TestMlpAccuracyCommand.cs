@@ -27,7 +27,7 @@ public sealed class TestMlpAccuracyCommand : TorchCmdlet
 
     protected override void ProcessItem()
     {
-        using var threads = UseThreadCount();
+        using var threads = UseThreadCount(Model);
         if (Model.Task == MlpTask.Regression)
         {
             if (MinimumAccuracy is not null)

@@ -1,4 +1,5 @@
 using System.Management.Automation;
+using MlpTools.Core.Modeling;
 using MlpTools.Core.Native;
 
 namespace MlpTools.Commands;
@@ -17,4 +18,10 @@ public abstract class TorchCmdlet : MlpCmdlet
 
     /// <summary>The thread count for the length of one ProcessItem; dispose it (in a using) to restore the previous one.</summary>
     protected IDisposable UseThreadCount() => TorchRuntime.UseThreads(ThreadCount);
+
+    /// <summary>
+    /// The same for work on <paramref name="model"/>: a model imported from ONNX runs on ONNX Runtime's own threads, and
+    /// libtorch (which may not even be installed) is left alone.
+    /// </summary>
+    protected IDisposable UseThreadCount(MlpModel model) => TorchRuntime.UseThreads(model.Runtime == ModelRuntime.LibTorch ? ThreadCount : null);
 }
