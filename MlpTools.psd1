@@ -4,7 +4,7 @@
     GUID                 = '5f0c7d3e-8a51-4c57-9a43-2d1f6b0e9c21'
     Author               = 'MlpTools'
     Copyright            = '(c) MlpTools. MIT License.'
-    Description          = 'Train, test, apply and save multilayer perceptrons from PowerShell: MNIST loading, training with checkpoints, accuracy, prediction, and model files that PyTorch reads, on TorchSharp (libtorch).'
+    Description          = 'Train, test, apply and save multilayer perceptrons from PowerShell: your own CSV files, objects and images (or MNIST), classification and regression, training with checkpoints, accuracy, prediction, and model files that PyTorch and ONNX Runtime read, on TorchSharp (libtorch).'
     # PowerShell 7.4 and later (the module targets .NET 8).
     PowerShellVersion    = '7.4'
     CompatiblePSEditions = @('Core')
@@ -35,9 +35,8 @@
         PSData = @{
             # Linux x64, Windows x64 and macOS arm64: each has its native package, MlpTools.Native.<rid> (see the README).
             Tags         = @('MachineLearning', 'NeuralNetwork', 'MLP', 'MNIST', 'TorchSharp', 'PSEdition_Core', 'Linux', 'Windows', 'MacOS')
-            ProjectUri   = 'https://github.com/MlpTools/MlpTools'
             LicenseUri   = 'https://opensource.org/licenses/MIT'
-            ReleaseNotes = '0.1.0: first release. The cmdlets and engine; the native libraries (libtorch, SkiaSharp) come in MlpTools.Native.linux-x64, MlpTools.Native.win-x64 or MlpTools.Native.osx-arm64 of the same version: Install-PSResource MlpTools.Native.<platform> -Version 0.1.0.'
+            ReleaseNotes = '0.1.0: first release. The cmdlets and engine; the native libraries (libtorch, SkiaSharp, ONNX Runtime) come in MlpTools.Native.linux-x64, MlpTools.Native.win-x64 or MlpTools.Native.osx-arm64 of the same version: Install-PSResource MlpTools.Native.<platform> -Version 0.1.0.'
         }
     }
 }

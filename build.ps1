@@ -252,9 +252,9 @@ function New-NativePackage([string]$RuntimeId, [string[]]$Natives, [string]$Publ
     New-ModuleManifest -Path (Join-Path $package "$name.psd1") -ModuleVersion $ModuleVersion `
         -Guid ([guid]::new([Security.Cryptography.MD5]::HashData([Text.Encoding]::UTF8.GetBytes($name)))) `
         -Author $main.Author -Copyright $main.Copyright -PowerShellVersion $main.PowerShellVersion -CompatiblePSEditions Core `
-        -Description "The native libraries of MlpTools $ModuleVersion for $RuntimeId (libtorch, TorchSharp's LibTorchSharp, SkiaSharp and the rest). Install it next to MlpTools, which loads them; it has no commands of its own." `
+        -Description "The native libraries of MlpTools $ModuleVersion for $RuntimeId (libtorch, TorchSharp's LibTorchSharp, SkiaSharp, ONNX Runtime and the rest). Install it next to MlpTools, which loads them; it has no commands of its own." `
         -FunctionsToExport @() -CmdletsToExport @() -AliasesToExport @() -VariablesToExport @() `
-        -Tags 'MlpTools', 'TorchSharp', 'libtorch', 'PSEdition_Core', $platformTag -ProjectUri $main.PrivateData.PSData.ProjectUri `
+        -Tags 'MlpTools', 'TorchSharp', 'libtorch', 'PSEdition_Core', $platformTag `
         -LicenseUri $main.PrivateData.PSData.LicenseUri -ReleaseNotes "Native libraries for MlpTools $ModuleVersion."
     $package
 }
