@@ -23,8 +23,11 @@ BeforeDiscovery {
         @{ Command = 'Import-Mlp'; Type = 'ImportMlpCommand'; Script = { Import-Mlp -LiteralPath $Path } }
         @{ Command = 'Get-MnistDataset -ImagesPath'; Type = 'GetMnistDatasetCommand'; Script = { Get-MnistDataset -ImagesPath $Path -LabelsPath $Labels } }
         @{ Command = 'Invoke-MlpTraining -Resume'; Type = 'InvokeMlpTrainingCommand'; Script = { Invoke-MlpTraining -Dataset $Data -CheckpointPath $Path -Resume } }
+        @{ Command = 'Invoke-MlpPrediction -LiteralPath'; Type = 'InvokeMlpPredictionCommand'; Script = { Invoke-MlpPrediction -Model $Model -LiteralPath $Path } }
+        # A folder is a dataset of images to Import-MlpDataset, so only the other kinds apply to it.
+        @{ Command = 'Import-MlpDataset'; Type = 'ImportMlpDatasetCommand'; Script = { Import-MlpDataset -LiteralPath $Path -LabelColumn L }; NotForFolders = $true }
     )
-    $cases = foreach ($kind in $kinds) { foreach ($command in $commands) { $kind + $command } }
+    $cases = foreach ($kind in $kinds) { foreach ($command in $commands) { if (-not ($command.NotForFolders -and $kind.Node -eq 'folder')) { $kind + $command } } }
 }
 
 BeforeAll {

@@ -103,7 +103,8 @@ public sealed class ImportMlpDatasetCommand : MlpCmdlet
             }
             return MlpDataset.FromImages(name, "All", images.Pixels, images.LabelIndices, images.ClassNames, height, width, ImagePreparation.Resize, path);
         }
-        if (!File.Exists(path))
+        // A symbolic link that leads nowhere (a loop) is left to the reader, which says so.
+        if (!System.IO.Path.Exists(path) && new FileInfo(path).LinkTarget is null)
         {
             throw new MlpToolsException("DatasetPathNotFound", FailureKind.ObjectNotFound,
                 $"There is no file or folder '{path}'. Give a CSV file, or a folder with one subfolder of images per class.", path);

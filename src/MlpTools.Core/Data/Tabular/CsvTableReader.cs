@@ -19,13 +19,9 @@ public static class CsvTableReader
             throw new MlpToolsException("CsvDelimiterInvalid", FailureKind.InvalidArgument,
                 $"'{delimiter}' cannot separate CSV fields. Use an ASCII character other than a quote or a line break, such as ',', ';' or a tab.", delimiter);
         }
-        if (Directory.Exists(path) || !File.Exists(path))
-        {
-            throw new MlpToolsException("CsvFileNotFound", FailureKind.ObjectNotFound,
-                $"'{path}' is not a file. Give the path of a CSV file.", path);
-        }
-
-        using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, bufferSize: 1, FileOptions.SequentialScan);
+        // Folders, devices, FIFOs (whose open would block) and link loops are refused before anything is opened.
+        using var stream = RegularFile.OpenRead(path, () => new MlpToolsException("CsvFileNotFound", FailureKind.ObjectNotFound,
+            $"'{path}' is not a file. Give the path of a CSV file.", path));
         var records = new CsvRecords(stream, (byte)delimiter, path);
         if (!records.MoveNext())
         {
