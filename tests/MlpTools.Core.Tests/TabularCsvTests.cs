@@ -366,7 +366,7 @@ public class TabularCsvTests : IDisposable
     public void AMissingFileAndABadDelimiterAreErrors()
     {
         Assert.Equal(FailureKind.ObjectNotFound, Fails("CsvFileNotFound", () => Read(_temp.File("nope.csv"), Label())).Kind);
-        Fails("CsvFileNotFound", () => Read(_temp.Path, Label()));
+        Fails("PathIsFolder", () => Read(_temp.Path, Label()));
         Assert.Equal(FailureKind.InvalidArgument, Fails("CsvDelimiterInvalid", () => Read(Csv(Flowers), Label(), '"')).Kind);
     }
 
