@@ -185,4 +185,19 @@ public class TabularBuilderTests : IDisposable
         // here: ~1-3 million rows/s; the floor is low because the test machine's two cores are shared with other builds.
         Assert.True(rowsPerSecond > 200_000, $"TableBuilder.AddRow(object[]): {rowsPerSecond:N0} rows/s");
     }
+
+    [Fact]
+    public void AnIdentifierColumnIsRefusedBeforeItsOneHotEncodingIsAllocated()
+    {
+        var builder = new TableBuilder(new[] { "Id", "X", "L" }, new TableBuilderOptions { LabelColumn = "L" });
+        for (int i = 0; i <= TableBuilder.MaxCategoriesPerColumn; i++)
+        {
+            builder.AddRow(new object?[] { $"id-{i}", i * 1.0, i % 2 == 0 ? "a" : "b" });
+        }
+
+        var error = Fails("CategoryCountTooLarge", () => builder.Build("ids"));
+
+        Assert.Equal("Id", error.Target);
+        Assert.Contains("1001 different text values", error.Message);
+    }
 }

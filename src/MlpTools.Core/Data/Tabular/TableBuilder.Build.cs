@@ -4,6 +4,9 @@ namespace MlpTools.Core.Data.Tabular;
 
 public sealed partial class TableBuilder
 {
+    /// <summary>The most categories one feature column may have: more is an identifier or free text, not a category.</summary>
+    public const int MaxCategoriesPerColumn = 1000;
+
     /// <summary>
     /// The rows added so far as encoded arrays: categories and class names sorted, missing values dropped or filled.
     /// Throws rather than return anything partial (no rows, one class, a column with no value at all).
@@ -26,6 +29,14 @@ public sealed partial class TableBuilder
         for (int i = 0; i < _features.Length; i++)
         {
             encodings[i] = Encode(_features[i], rows, sourceDescription, filled);
+        }
+        // One input per category: an identifier or free-text column would turn a small file into gigabytes of one-hot zeros.
+        if (encodings.Select(e => e.Column).FirstOrDefault(c => c.Categories.Count > MaxCategoriesPerColumn) is FeatureColumn wide)
+        {
+            throw new MlpToolsException("CategoryCountTooLarge", FailureKind.InvalidData,
+                $"The column '{wide.Name}' of '{sourceDescription}' has {wide.Categories.Count} different text values; one-hot encoding makes each " +
+                $"one an input, and MlpTools allows at most {MaxCategoriesPerColumn} per column. It looks like an identifier or free text: " +
+                "leave it out with -FeatureProperty / -FeatureColumn, or turn it into numbers first.", wide.Name);
         }
         if (filled.Count > 0)
         {
