@@ -127,6 +127,21 @@ Describe 'Invoke-MlpTraining -CheckpointPath and -Resume' {
         $output[0].EpochsTrained | Should -Be 3
     }
 
+    It 'resuming without -PassThru writes the records of the epochs left and keeps the final model in the checkpoint, for Import-Mlp' {
+        $uninterrupted = @(Invoke-MlpTraining -Model (New-Mlp -InputSize 16 -HiddenSize 8 -OutputSize 2 -Seed 1) -Dataset $small -Epochs 4 -BatchSize 8 -LearningRate 0.01 -Seed 1 -ErrorAction Stop)
+        $cut = Join-Path $TestDrive 'cut-short.ckpt'
+        # Select-Object -First stops the run after two epochs, as Ctrl+C would.
+        $first = @(Invoke-MlpTraining -Model (New-Mlp -InputSize 16 -HiddenSize 8 -OutputSize 2 -Seed 1) -Dataset $small -Epochs 4 -BatchSize 8 -LearningRate 0.01 -Seed 1 -CheckpointPath $cut -ErrorAction Stop | Select-Object -First 2)
+        (Import-Mlp -Path $cut).EpochsTrained | Should -Be 2
+
+        $rest = @(Invoke-MlpTraining -Dataset $small -CheckpointPath $cut -Resume -ErrorAction Stop)
+        $rest.Epoch | Should -Be 3, 4
+        @($first) + @($rest) | ForEach-Object Loss | Should -Be $uninterrupted.Loss
+        $final = Import-Mlp -Path $cut -ErrorAction Stop
+        $final.EpochsTrained | Should -Be 4
+        $final.History.Epochs.Loss | Should -Be $uninterrupted.Loss
+    }
+
     It '-Resume takes the recipe from the checkpoint: -Epochs, -Model and friends are not accepted with it' {
         { Invoke-MlpTraining -Dataset $small -CheckpointPath $path -Resume -Epochs 5 -ErrorAction Stop } | Should -Throw -ErrorId "AmbiguousParameterSet,$Cmdlet"
         { Invoke-MlpTraining -Model $model -Dataset $small -CheckpointPath $path -Resume -ErrorAction Stop } | Should -Throw -ErrorId "AmbiguousParameterSet,$Cmdlet"
