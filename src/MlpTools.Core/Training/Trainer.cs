@@ -1,9 +1,7 @@
-using System.Diagnostics;
 using MlpTools.Core.Data;
 using MlpTools.Core.Modeling;
 using MlpTools.Core.Native;
 using MlpTools.Core.Persistence;
-using TorchSharp;
 using static TorchSharp.torch;
 
 namespace MlpTools.Core.Training;
