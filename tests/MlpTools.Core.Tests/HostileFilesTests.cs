@@ -2,6 +2,7 @@ using System.IO.Compression;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json.Nodes;
+using MlpTools.Core.Data;
 using MlpTools.Core.Modeling;
 using MlpTools.Core.Persistence;
 using MlpTools.Core.Training;
@@ -59,12 +60,12 @@ public class HostileFilesTests
         return (folder, checkpoint.Path);
     }
 
-    private static void Resume(string path)
+    private static void Resume(string path, MlpDataset? validation = null)
     {
         var data = Separable();
-        var resumed = TrainingCheckpoint.Resume(path, data, null);
+        var resumed = TrainingCheckpoint.Resume(path, data, validation);
         using var model = resumed.Model;
-        Trainer.Train(model, data, null, resumed.Options, checkpoint: resumed.Checkpoint).ToList();
+        Trainer.Train(model, data, validation, resumed.Options, checkpoint: resumed.Checkpoint).ToList();
     }
 
     [Theory]
@@ -85,6 +86,113 @@ public class HostileFilesTests
 
         var error = Refused("ModelFileCorrupt", folder, () => Resume(path));
         Assert.Contains(named, error.Message);
+    }
+
+    [Theory]
+    [InlineData("learningRate", "\"NaN\"", "learning rate")]
+    [InlineData("learningRate", "0", "learning rate")]
+    [InlineData("learningRate", "1", "learning rate")]
+    [InlineData("earlyStopping", "{\"best\": 0.5, \"bestEpoch\": 1, \"epochsWithoutImprovement\": 0}", "early-stopping tracker")]
+    [InlineData("plateau", "{\"best\": 0.5, \"bestEpoch\": 1, \"epochsWithoutImprovement\": 0}", "plateau tracker")]
+    [InlineData("stopped", "true", "early stopping ended")]
+    public void ASessionStateTheRunCouldNotReachIsRefused(string field, string json, string named)
+    {
+        var (folder, path) = Checkpoint();
+        using var _ = folder;
+        EditManifest(path, manifest => manifest["training"]!["session"]![field] = JsonNode.Parse(json));
+
+        var error = Refused("ModelFileCorrupt", folder, () => Resume(path));
+        Assert.Contains(named, error.Message);
+    }
+
+    [Theory]
+    [InlineData("{\"best\": \"Infinity\", \"bestEpoch\": 1, \"epochsWithoutImprovement\": 0}")]
+    [InlineData("{\"best\": 0.5, \"bestEpoch\": 99, \"epochsWithoutImprovement\": 0}")]
+    [InlineData("{\"best\": 0.5, \"bestEpoch\": 1, \"epochsWithoutImprovement\": 2147483647}")]
+    [InlineData("{\"best\": 0.5, \"bestEpoch\": -1, \"epochsWithoutImprovement\": 0}")]
+    public void AnEarlyStoppingTrackerOutsideTheRunIsRefused(string json)
+    {
+        var (folder, path) = Checkpoint();
+        using var _ = folder;
+        EditManifest(path, manifest =>
+        {
+            manifest["training"]!["options"]!["earlyStopping"] = true;
+            manifest["training"]!["session"]!["earlyStopping"] = JsonNode.Parse(json);
+        });
+
+        var error = Refused("ModelFileCorrupt", folder, () => Resume(path, Separable(count: 20, noiseSeed: 9, split: "Test")));
+        Assert.Contains("early-stopping tracker", error.Message);
+    }
+
+    [Fact]
+    public void ARecipeWithEarlyStoppingButNoSessionStateIsRefused()
+    {
+        var (folder, path) = Checkpoint();
+        using var _ = folder;
+        EditManifest(path, manifest =>
+        {
+            manifest["training"]!["options"]!["earlyStopping"] = true;
+            manifest["training"]!.AsObject().Remove("session");
+        });
+
+        var error = Refused("ModelFileCorrupt", folder, () => Resume(path));
+        Assert.Contains("no session state", error.Message);
+    }
+
+    [Fact]
+    public void ACheckpointWithoutItsSessionWeightsIsRefused()
+    {
+        var (folder, path) = Checkpoint();
+        using var _ = folder;
+        EditManifest(path, manifest => manifest["files"]!.AsObject().Remove(CheckpointState.SessionWeightsEntry));
+
+        var error = Refused("ModelFileCorrupt", folder, () => Resume(path));
+        Assert.Contains(CheckpointState.SessionWeightsEntry, error.Message);
+    }
+
+    [Theory]
+    [InlineData("a snapshot of another shape", "lastGood.lin_1.weight")]
+    [InlineData("a best snapshot lacking a tensor", "best.lin_2.bias")]
+    [InlineData("a key the model does not have", "lastGood.lin_9.weight")]
+    public void SessionWeightsThatAreNotTheModelsParametersAreRefused(string name, string named)
+    {
+        var (folder, path) = Checkpoint();
+        using var _ = folder;
+        using var model = Model();
+        var snapshots = model.Network.named_parameters().ToDictionary(p => "lastGood." + p.name, p => (Tensor)p.parameter.detach());
+        switch (name)
+        {
+            case "a snapshot of another shape":
+                snapshots["lastGood.lin_1.weight"] = zeros(3, 3);
+                break;
+            case "a best snapshot lacking a tensor":
+                foreach (var (key, parameter) in model.Network.named_parameters().Where(p => p.name != "lin_2.bias"))
+                {
+                    snapshots["best." + key] = parameter.detach();
+                }
+                break;
+            default:
+                snapshots["lastGood.lin_9.weight"] = zeros(2, 2);
+                break;
+        }
+        ReplaceEntry(path, CheckpointState.SessionWeightsEntry, SafeTensors(snapshots));
+
+        var error = Refused("ModelFileCorrupt", folder, () => Resume(path));
+        Assert.Contains(named, error.Message);
+    }
+
+    [Fact]
+    public void SessionWeightsThatAreNotFiniteAreRefused()
+    {
+        var (folder, path) = Checkpoint();
+        using var _ = folder;
+        using var model = Model();
+        var snapshots = model.Network.named_parameters().ToDictionary(p => "lastGood." + p.name, p => (Tensor)p.parameter.detach());
+        snapshots["lastGood.lin_2.weight"] = full(snapshots["lastGood.lin_2.weight"].shape, float.NaN);
+        ReplaceEntry(path, CheckpointState.SessionWeightsEntry, SafeTensors(snapshots));
+
+        var error = Refused("ModelWeightsNotFinite", folder, () => Resume(path));
+        Assert.Contains("lastGood.lin_2.weight", error.Message);
     }
 
     [Theory]

@@ -371,14 +371,16 @@ public class TrainerToolboxTests
     [Fact]
     public void EarlyStoppingThatRunsAllEpochsStillKeepsTheBest()
     {
-        // Patience longer than the run: no StopReason, but the model holds the best epoch's weights at the end.
+        // Patience longer than the run: the last record says early stopping reached the end, and the model holds the best epoch's weights.
         var flipped = Flipped;
         using var model = Tiny();
 
         var records = Run(model, Recipe with { Epochs = 3, EarlyStopping = true, Patience = 10 }, flipped);
 
         Assert.Equal(3, records.Count);
-        Assert.All(records, r => Assert.Null(r.StopReason));
+        Assert.All(records.SkipLast(1), r => Assert.Null(r.StopReason));
+        Assert.Equal($"Early stopping reached the last epoch (3) without running out of patience; the model keeps the weights of epoch 1 (validation loss {records[0].ValidationLoss:F4}).",
+            records[^1].StopReason);
         Assert.Equal(1, records[^1].BestEpoch);
         Assert.Equal(records[0].ValidationLoss!.Value, MeanCrossEntropy(model, flipped), 5);
     }

@@ -105,6 +105,111 @@ Describe 'Checkpoints that survive a kill' {
     }
 }
 
+Describe 'Every training option survives a kill: <Case>' -ForEach @(
+    @{ Case = 'early stopping'; Options = @{ EarlyStopping = $true; Patience = 6 }; Flipped = $true }
+    @{ Case = 'Step schedule'; Options = @{ LearningRateSchedule = 'Step'; StepSize = 2; Gamma = 0.5 } }
+    @{ Case = 'ReduceOnPlateau schedule'; Options = @{ LearningRateSchedule = 'ReduceOnPlateau'; SchedulePatience = 1; Gamma = 0.5 }; Flipped = $true }
+    @{ Case = 'validation fraction, early stopping to the last epoch'; Options = @{ ValidationFraction = 0.2; EarlyStopping = $true; Patience = 50 } }
+    @{ Case = 'dropout'; Options = @{}; Dropout = 0.3 }
+    @{ Case = 'SGD with momentum'; Options = @{ Optimizer = 'SGD'; Momentum = 0.9; LearningRate = 0.01 } }
+    @{ Case = 'AdamW with weight decay'; Options = @{ Optimizer = 'AdamW'; WeightDecay = 0.01 } }
+) {
+    BeforeAll {
+        # 800 images in batches of 1: a fraction of a second an epoch, so each case takes seconds.
+        $optionData = Join-Path $TestDrive 'option-data'
+        if (-not (Test-Path $optionData)) {
+            $null = New-SeparableDataset -Folder $optionData -Count 800 -Seed 3
+            # Every label wrong: the validation loss rises from the first epoch, so early stopping and the plateau act early.
+            $null = New-SeparableDataset -Folder $optionData -Count 40 -Seed 4 -MislabelIndex (0..39) -Split Test
+        }
+        $optionEpochs = 10
+        $caseFolder = Join-Path $TestDrive ($Case -replace '\W', '-')
+        $null = New-Item -ItemType Directory -Path $caseFolder -Force
+        $optionScript = Join-Path $caseFolder 'train.ps1'
+        # The recipe is written into the script, so that all three processes run exactly the same one.
+        $recipe = ($Options.GetEnumerator() | ForEach-Object { "'$($_.Key)' = $(if ($_.Value -is [bool]) { '$true' } elseif ($_.Value -is [string]) { "'$($_.Value)'" } else { $_.Value })" }) -join '; '
+        Set-Content -LiteralPath $optionScript -Value @"
+param([string]`$Module, [string]`$Data, [string]`$Out, [string]`$Checkpoint, [switch]`$Resume)
+`$ErrorActionPreference = 'Stop'
+Import-Module `$Module
+`$train = Get-MnistDataset -Path `$Data -Split Train -Name Separable
+`$validation = $(if ($Flipped) { "@{ ValidationDataset = (Get-MnistDataset -Path `$Data -Split Test -Name Flipped) }" } else { '@{}' })
+if (`$Resume) {
+    `$model = Invoke-MlpTraining -Dataset `$train @validation -CheckpointPath `$Checkpoint -Resume -PassThru | Select-Object -Last 1
+} else {
+    `$model = New-Mlp -InputSize 16 -HiddenSize 32 -OutputSize 2 -Seed 1 -Dropout $([double]$Dropout)
+    `$recipe = @{ $recipe }
+    `$checkpointing = if (`$Checkpoint) { @{ CheckpointPath = `$Checkpoint } } else { @{} }
+    Invoke-MlpTraining -Model `$model -Dataset `$train @validation -Epochs $optionEpochs -BatchSize 1 -Seed 2 @recipe @checkpointing | Out-Null
+}
+Export-Mlp -Model `$model -Path "`$Out.safetensors" -Force
+Export-Mlp -Model `$model -Path "`$Out.mlp" -Force
+"@
+        function Start-OptionTraining([string]$Out, [string]$Checkpoint, [switch]$Resume) {
+            $arguments = @('-NoProfile', '-NonInteractive', '-File', $optionScript, '-Module', $env:MLPTOOLS_MODULE, '-Data', $optionData, '-Out', $Out)
+            if ($Checkpoint) { $arguments += '-Checkpoint', $Checkpoint }
+            if ($Resume) { $arguments += '-Resume' }
+            Start-Process -FilePath $pwsh -ArgumentList $arguments -PassThru -RedirectStandardError "$Out.err" -RedirectStandardOutput "$Out.out"
+        }
+
+        $reference = Join-Path $caseFolder 'reference'
+        Wait-Training (Start-OptionTraining $reference) $reference
+
+        # Killed with SIGKILL part-way through an epoch once two epochs are saved.
+        $checkpoint = Join-Path $caseFolder 'run.ckpt'
+        $victim = Start-OptionTraining (Join-Path $caseFolder 'killed') $checkpoint
+        $clock = [Diagnostics.Stopwatch]::StartNew()
+        while (-not $victim.HasExited -and $clock.Elapsed.TotalMinutes -lt 5) {
+            if ((Test-Path $checkpoint) -and (Import-Mlp -Path $checkpoint -ErrorAction Stop).EpochsTrained -ge 2) { break }
+            Start-Sleep -Milliseconds 20
+        }
+        Start-Sleep -Milliseconds 40
+        $victim.Kill()
+        $victim.WaitForExit()
+        $afterKill = Import-Mlp -Path $checkpoint -ErrorAction Stop
+
+        $resumed = Join-Path $caseFolder 'resumed'
+        Wait-Training (Start-OptionTraining $resumed $checkpoint -Resume) $resumed
+        $expected = Import-Mlp -Path "$reference.mlp"
+        $actual = Import-Mlp -Path "$resumed.mlp"
+    }
+
+    It 'the kill came part-way through the run' {
+        $victim.ExitCode | Should -Not -Be 0
+        $afterKill.EpochsTrained | Should -BeGreaterOrEqual 2
+        $afterKill.EpochsTrained | Should -BeLessThan $expected.EpochsTrained
+    }
+
+    It 'the resumed run ends with exactly the weights of the run never interrupted' {
+        Get-Hash "$resumed.safetensors" | Should -BeExactly (Get-Hash "$reference.safetensors")
+    }
+
+    It 'and the same epoch records: loss, accuracies, learning rate, best epoch and stop reason' {
+        $actual.History.Epochs.Count | Should -Be $expected.History.Epochs.Count
+        foreach ($field in 'Epoch', 'Loss', 'TrainAccuracy', 'ValidationLoss', 'ValidationAccuracy', 'LearningRate', 'BestEpoch', 'StopReason') {
+            $actual.History.Epochs.$field | Should -Be $expected.History.Epochs.$field -Because "$field of every epoch"
+        }
+        $actual.History.Runs.Count | Should -Be 1
+    }
+
+    It 'and the option acted: <Case>' {
+        $records = $expected.History.Epochs
+        switch ($Case) {
+            'early stopping' {
+                $records.Count | Should -BeLessThan $optionEpochs
+                $records[-1].StopReason | Should -BeLike 'Early stopping: *'
+            }
+            'Step schedule' { $records.LearningRate | Should -Be (0.001, 0.001, 0.0005, 0.0005, 0.00025, 0.00025, 0.000125, 0.000125, 0.0000625, 0.0000625) }
+            'ReduceOnPlateau schedule' { $records[-1].LearningRate | Should -BeLessThan 0.001 }
+            'validation fraction, early stopping to the last epoch' {
+                $records.Count | Should -Be $optionEpochs
+                $records[-1].StopReason | Should -BeLike 'Early stopping reached the last epoch (10)*'
+            }
+            default { $records.Count | Should -Be $optionEpochs }
+        }
+    }
+}
+
 Describe 'Invoke-MlpTraining -CheckpointPath and -Resume' {
     BeforeAll {
         $small = New-SeparableDataset -Folder (Join-Path $TestDrive 'small') -Count 32 -Seed 1
@@ -125,6 +230,21 @@ Describe 'Invoke-MlpTraining -CheckpointPath and -Resume' {
         $output.Count | Should -Be 1
         $output[0].GetType().FullName | Should -BeExactly 'MlpTools.Core.Modeling.MlpModel'
         $output[0].EpochsTrained | Should -Be 3
+    }
+
+    It 'resuming without -PassThru writes the records of the epochs left and keeps the final model in the checkpoint, for Import-Mlp' {
+        $uninterrupted = @(Invoke-MlpTraining -Model (New-Mlp -InputSize 16 -HiddenSize 8 -OutputSize 2 -Seed 1) -Dataset $small -Epochs 4 -BatchSize 8 -LearningRate 0.01 -Seed 1 -ErrorAction Stop)
+        $cut = Join-Path $TestDrive 'cut-short.ckpt'
+        # Select-Object -First stops the run after two epochs, as Ctrl+C would.
+        $first = @(Invoke-MlpTraining -Model (New-Mlp -InputSize 16 -HiddenSize 8 -OutputSize 2 -Seed 1) -Dataset $small -Epochs 4 -BatchSize 8 -LearningRate 0.01 -Seed 1 -CheckpointPath $cut -ErrorAction Stop | Select-Object -First 2)
+        (Import-Mlp -Path $cut).EpochsTrained | Should -Be 2
+
+        $rest = @(Invoke-MlpTraining -Dataset $small -CheckpointPath $cut -Resume -ErrorAction Stop)
+        $rest.Epoch | Should -Be 3, 4
+        @($first) + @($rest) | ForEach-Object Loss | Should -Be $uninterrupted.Loss
+        $final = Import-Mlp -Path $cut -ErrorAction Stop
+        $final.EpochsTrained | Should -Be 4
+        $final.History.Epochs.Loss | Should -Be $uninterrupted.Loss
     }
 
     It '-Resume takes the recipe from the checkpoint: -Epochs, -Model and friends are not accepted with it' {

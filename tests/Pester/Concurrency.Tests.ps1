@@ -19,8 +19,10 @@ BeforeAll {
         # Both runspaces start training at the same moment, so that they really overlap.
         if ($Barrier -and -not $Barrier.SignalAndWait([timespan]::FromSeconds(60))) { throw 'The other runspace never arrived.' }
         $started = [datetime]::UtcNow
+        # -Momentum only where it does something: Invoke-MlpTraining refuses it with Adam.
+        $momentum = if ($Recipe.Momentum) { @{ Momentum = $Recipe.Momentum } } else { @{} }
         $records = @(Invoke-MlpTraining -Model $model -Dataset $Dataset -Epochs 40 -BatchSize 1 -LearningRate 0.01 -Optimizer $Recipe.Optimizer `
-                -Momentum $Recipe.Momentum -Seed $Recipe.TrainSeed -ErrorAction Stop)
+                @momentum -Seed $Recipe.TrainSeed -ErrorAction Stop)
         [pscustomobject]@{
             Name = $Recipe.Name
             Losses = @($records.Loss)

@@ -216,6 +216,39 @@ Describe 'Invoke-MlpTraining' {
             $err.CategoryInfo.Category | Should -Be 'InvalidOperation'
         }
 
+        It '<Arguments> does nothing there: TrainingOptionIgnored (InvalidArgument), naming what it needs' -ForEach @(
+            @{ Arguments = '-Patience 2'; Splat = @{ Patience = 2 }; Needs = '-EarlyStopping' }
+            @{ Arguments = '-MinDelta 0.1'; Splat = @{ MinDelta = 0.1 }; Needs = '-EarlyStopping or -LearningRateSchedule ReduceOnPlateau' }
+            @{ Arguments = '-Momentum 0.9 (Adam)'; Splat = @{ Momentum = 0.9 }; Needs = '-Optimizer SGD' }
+            @{ Arguments = '-Momentum 0 -Optimizer AdamW'; Splat = @{ Momentum = 0; Optimizer = 'AdamW' }; Needs = '-Optimizer SGD' }
+            @{ Arguments = '-StepSize 2'; Splat = @{ StepSize = 2 }; Needs = '-LearningRateSchedule Step' }
+            @{ Arguments = '-StepSize 2 -LearningRateSchedule ReduceOnPlateau'; Splat = @{ StepSize = 2; LearningRateSchedule = 'ReduceOnPlateau' }; Needs = '-LearningRateSchedule Step' }
+            @{ Arguments = '-SchedulePatience 1 -LearningRateSchedule Step'; Splat = @{ SchedulePatience = 1; LearningRateSchedule = 'Step' }; Needs = '-LearningRateSchedule ReduceOnPlateau' }
+            @{ Arguments = '-Gamma 0.5'; Splat = @{ Gamma = 0.5 }; Needs = '-LearningRateSchedule Step or ReduceOnPlateau' }
+        ) {
+            $model = New-TinyModel
+            $checkpoint = Join-Path $TestDrive 'ignored.ckpt'
+            $err = { Invoke-MlpTraining -Model $model -Dataset $train -Epochs 1 -CheckpointPath $checkpoint @Splat -ErrorAction Stop } |
+                Should -Throw -ErrorId "TrainingOptionIgnored,$Cmdlet" -PassThru
+            $err.CategoryInfo.Category | Should -Be 'InvalidArgument'
+            $option = ($Splat.Keys | Where-Object { $_ -notin 'Optimizer', 'LearningRateSchedule' })
+            $err.Exception.Message | Should -BeExactly "-$option does nothing without $Needs. Add $Needs, or leave -$option out."
+            $model.EpochsTrained | Should -Be 0
+            Test-Path $checkpoint | Should -BeFalse
+        }
+
+        It 'the same options with what uses them train: <Arguments>' -ForEach @(
+            @{ Arguments = '-EarlyStopping -Patience -MinDelta'; Splat = @{ EarlyStopping = $true; Patience = 2; MinDelta = 0.1; ValidationFraction = 0.25 } }
+            @{ Arguments = 'ReduceOnPlateau -SchedulePatience -MinDelta -Gamma'; Splat = @{ LearningRateSchedule = 'ReduceOnPlateau'; SchedulePatience = 1; MinDelta = 0.1; Gamma = 0.5 } }
+            @{ Arguments = 'Step -StepSize -Gamma'; Splat = @{ LearningRateSchedule = 'Step'; StepSize = 1; Gamma = 0.5 } }
+            @{ Arguments = 'SGD -Momentum'; Splat = @{ Optimizer = 'SGD'; Momentum = 0.9 } }
+        ) {
+            $model = New-TinyModel
+            $records = @(Invoke-MlpTraining -Model $model -Dataset $train -Epochs 2 @recipe -Seed 1 @Splat -ErrorAction Stop)
+            $records.Count | Should -Be 2
+            $model.EpochsTrained | Should -Be 2
+        }
+
         It 'rejects <Arguments> by parameter validation' -ForEach @(
             @{ Arguments = '-Epochs 0'; Splat = @{ Epochs = 0 } }
             @{ Arguments = '-Epochs -1'; Splat = @{ Epochs = -1 } }

@@ -136,7 +136,8 @@ Describe 'Weight decay (the lecture''s J = L + λ/2·Σ‖W‖²)' {
     }
 
     It 'λ = 0.1 keeps the weights smaller than λ = 1e-9 after the same training, with <_>' -ForEach 'Adam', 'AdamW', 'SGD' {
-        $with = @{ Optimizer = $_; Epochs = 6; Momentum = $(if ($_ -eq 'SGD') { 0.9 } else { 0 }) }
+        $with = @{ Optimizer = $_; Epochs = 6 }
+        if ($_ -eq 'SGD') { $with.Momentum = 0.9 }
         $tiny = Invoke-Tiny (New-TinyModel) -With ($with + @{ WeightDecay = 1e-9 })
         $strong = Invoke-Tiny (New-TinyModel) -With ($with + @{ WeightDecay = 0.1 })
         $strong[-1].WeightPenalty / 0.1 | Should -BeLessThan ($tiny[-1].WeightPenalty / 1e-9)

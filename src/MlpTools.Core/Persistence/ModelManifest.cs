@@ -7,6 +7,7 @@ using MlpTools.Core.Data.Images;
 using MlpTools.Core.Data.Tabular;
 using MlpTools.Core.Modeling;
 using MlpTools.Core.Native;
+using MlpTools.Core.Training;
 using TorchSharp;
 
 namespace MlpTools.Core.Persistence;
@@ -288,6 +289,8 @@ internal sealed record CheckpointState
 {
     public const string OptimizerEntry = "optimizer.bin";
     public const string RandomStateEntry = "random-state.safetensors";
+    /// <summary>The session's weight snapshots: "lastGood.lin_1.weight", ... and, once early stopping has seen one, "best.lin_1.weight", ...</summary>
+    public const string SessionWeightsEntry = "session-weights.safetensors";
 
     /// <summary>The run's recipe, as TrainingOptions' JSON; every field must be understood to resume.</summary>
     public JsonElement Options { get; init; }
@@ -297,4 +300,17 @@ internal sealed record CheckpointState
     public DatasetFingerprint? ValidationData { get; init; }
     /// <summary>The optimiser's class (TorchSharp's name, e.g. Adam); its state is in optimizer.bin.</summary>
     public string Optimizer { get; init; } = "";
+    /// <summary>The rest of the run's state (absent from checkpoints written before early stopping and schedules could be checkpointed).</summary>
+    public SessionState? Session { get; init; }
+}
+
+/// <summary>What a training session has changed besides weights, optimiser and generators, as a checkpoint stores it.</summary>
+internal sealed record SessionState
+{
+    /// <summary>The learning rate the next epoch trains with, as the schedule left it.</summary>
+    public double LearningRate { get; init; }
+    public ImprovementState? Plateau { get; init; }
+    public ImprovementState? EarlyStopping { get; init; }
+    /// <summary>True when early stopping ended the run before its last epoch: resuming it trains no further.</summary>
+    public bool Stopped { get; init; }
 }

@@ -119,6 +119,7 @@ public sealed class TrainingCheckpoint
         {
             throw ModelFileErrors.Corrupt(fullPath, $"the checkpoint says {state.EpochsCompleted} of {options.Epochs} epochs are done, or lacks its training data's fingerprint.");
         }
+        RequireSession(state, options, manifest.Architecture!.EpochsTrained, contents, fullPath);
         RequireSameData("training", state.TrainData, train, fullPath);
         RequireSameData("validation", state.ValidationData, validation, fullPath);
 
@@ -129,17 +130,17 @@ public sealed class TrainingCheckpoint
     }
 
     /// <summary>
-    /// Called by the trainer once its optimiser and shuffle generator exist: when resuming, loads their state from the
-    /// file and returns how many epochs of the run are already done; for a new run, returns 0.
+    /// Called by the session before its first epoch: when resuming, loads everything the run had changed (optimiser,
+    /// generators, learning rate, trackers, weight snapshots, epochs done) from the file; for a new run, does nothing.
     /// </summary>
-    internal int Restore(optim.Optimizer optimizer, Generator shuffle, Generator dropout)
+    internal void Restore(TrainingSession session)
     {
         if (_resumeFrom is null)
         {
-            return 0;
+            return;
         }
         CheckpointState state = _resumeFrom.Manifest.Training!;
-        OptimizerHelper helper = AsHelper(optimizer);
+        OptimizerHelper helper = AsHelper(session.Optimizer);
         if (helper.GetType().Name != state.Optimizer)
         {
             throw ModelFileErrors.Corrupt(Path, $"the checkpoint holds the state of a {state.Optimizer} optimiser, but the run's recipe makes a {helper.GetType().Name}.");
@@ -155,28 +156,113 @@ public sealed class TrainingCheckpoint
             using (NewDisposeScope())
             {
                 using var random = new MemoryStream(_resumeFrom.Entries[CheckpointState.RandomStateEntry], writable: false);
-                var states = StateDicts.ReadSafeTensors(random, Path, (layouts, _) => RequireGeneratorStates(layouts, shuffle));
-                shuffle.set_state(states[ShuffleStateKey]);
-                dropout.set_state(states[DropoutStateKey]);
+                var states = StateDicts.ReadSafeTensors(random, Path, (layouts, _) => RequireGeneratorStates(layouts, session.Shuffle));
+                session.Shuffle.set_state(states[ShuffleStateKey]);
+                session.Dropout.set_state(states[DropoutStateKey]);
             }
         }
         catch (Exception e) when (e is not MlpToolsException and (IOException or ArgumentException or InvalidDataException or KeyNotFoundException or ExternalException))
         {
             throw ModelFileErrors.Corrupt(Path, $"the checkpoint's optimiser or random-number state cannot be restored ({e.Message}).", e);
         }
-        return state.EpochsCompleted;
+        if (state.Session is { } saved)
+        {
+            session.LearningRate = saved.LearningRate;
+            session.Plateau.State = saved.Plateau ?? session.Plateau.State;
+            session.EarlyStop.State = saved.EarlyStopping ?? session.EarlyStop.State;
+            session.Stopped = saved.Stopped;
+            RestoreSnapshots(session);
+        }
+        session.EpochsDone = state.EpochsCompleted;
     }
 
-    /// <summary>Called by the trainer after each epoch, before the epoch's record is handed on: replaces the checkpoint file.</summary>
-    internal void Save(MlpModel model, optim.Optimizer optimizer, Generator shuffle, Generator dropout, EpochRecord record)
+    private const string LastGoodPrefix = "lastGood.";
+    private const string BestPrefix = "best.";
+
+    private void RestoreSnapshots(TrainingSession session)
     {
-        TrainingRun run = model.History.Runs[^1];
+        var names = session.Model.Network.named_parameters().Select(p => p.name).ToArray();
+        using var scope = NewDisposeScope();
+        using var buffer = new MemoryStream(_resumeFrom!.Entries[CheckpointState.SessionWeightsEntry], writable: false);
+        var tensors = StateDicts.ReadSafeTensors(buffer, Path, (layouts, _) => RequireSnapshotLayout(layouts, session.Model, Path));
+        foreach (var (key, tensor) in tensors)
+        {
+            if (!tensor.pow(2).sum().isfinite().item<bool>())
+            {
+                throw ModelFileErrors.NotFinite(Path, key);
+            }
+        }
+        var best = tensors.ContainsKey(BestPrefix + names[0]) ? names.Select(n => tensors[BestPrefix + n]).ToArray() : null;
+        session.Weights.Load(names.Select(n => tensors[LastGoodPrefix + n]).ToArray(), best);
+    }
+
+    /// <summary>The snapshots must be the model's parameters exactly (last good always, best all or none), in float32.</summary>
+    private static void RequireSnapshotLayout(IReadOnlyList<TensorLayout> layouts, MlpModel model, string path)
+    {
+        var shapes = ModelArchitecture.Of(model).ParameterShapes().ToList();
+        var expected = shapes.Select(s => (LastGoodPrefix + s.Key, s.Shape));
+        if (layouts.Any(l => l.Key.StartsWith(BestPrefix, StringComparison.Ordinal)))
+        {
+            expected = expected.Concat(shapes.Select(s => (BestPrefix + s.Key, s.Shape)));
+        }
+        StateDicts.RequireLayout(layouts, expected, ScalarType.Float32, path);
+    }
+
+    /// <summary>
+    /// The session's state must be one a run of this recipe can reach: a finite learning rate no higher than the recipe's
+    /// (schedules only lower it), trackers within the epochs done, and no early-stopping or schedule state a recipe without
+    /// them would ignore. Checkpoints written before sessions were saved are of runs without early stopping or schedules.
+    /// </summary>
+    private static void RequireSession(CheckpointState state, TrainingOptions options, int epochsTrained, MlpFile.Contents contents, string path)
+    {
+        if (state.Session is not { } session)
+        {
+            if (options.EarlyStopping || options.Schedule != LearningRateSchedule.None)
+            {
+                throw ModelFileErrors.Corrupt(path, "the checkpoint's recipe uses early stopping or a learning-rate schedule but it holds no session state for them.");
+            }
+            return;
+        }
+        if (!contents.Entries.ContainsKey(CheckpointState.SessionWeightsEntry))
+        {
+            throw ModelFileErrors.Corrupt(path, $"the checkpoint lacks its {CheckpointState.SessionWeightsEntry}.");
+        }
+        if (!(double.IsFinite(session.LearningRate) && session.LearningRate > 0 && session.LearningRate <= options.LearningRate))
+        {
+            throw ModelFileErrors.Corrupt(path, $"the checkpoint's current learning rate {session.LearningRate} is not a positive number up to the recipe's {options.LearningRate}.");
+        }
+        RequireTracker("plateau", session.Plateau, options.Schedule == LearningRateSchedule.ReduceOnPlateau, state.EpochsCompleted, state.EpochsCompleted, path);
+        RequireTracker("early-stopping", session.EarlyStopping, options.EarlyStopping, epochsTrained, state.EpochsCompleted, path);
+        if (session.Stopped && !options.EarlyStopping)
+        {
+            throw ModelFileErrors.Corrupt(path, "the checkpoint says early stopping ended the run, but its recipe has no early stopping.");
+        }
+    }
+
+    private static void RequireTracker(string name, ImprovementState? tracker, bool used, int lastEpoch, int epochsDone, string path)
+    {
+        if (tracker is null)
+        {
+            return;
+        }
+        bool valid = used && (tracker.Best is null || double.IsFinite(tracker.Best.Value)) && tracker.BestEpoch >= 0 && tracker.BestEpoch <= lastEpoch &&
+            tracker.EpochsWithoutImprovement >= 0 && tracker.EpochsWithoutImprovement <= epochsDone;
+        if (!valid)
+        {
+            throw ModelFileErrors.Corrupt(path, $"the checkpoint's {name} tracker (best {tracker.Best} at epoch {tracker.BestEpoch}, {tracker.EpochsWithoutImprovement} epochs without improvement) " +
+                $"is not one this run can reach{(used ? "" : ", or its recipe does not use it")}.");
+        }
+    }
+
+    /// <summary>Called by the session after each epoch, before the epoch's record is handed on: replaces the checkpoint file.</summary>
+    internal void Save(TrainingSession session)
+    {
         var extra = new Dictionary<string, byte[]>();
         using (var buffer = new MemoryStream())
         {
             using (var writer = new BinaryWriter(buffer, System.Text.Encoding.UTF8, leaveOpen: true))
             {
-                AsHelper(optimizer).save_state_dict(writer);
+                AsHelper(session.Optimizer).save_state_dict(writer);
             }
             extra[CheckpointState.OptimizerEntry] = buffer.ToArray();
         }
@@ -185,21 +271,40 @@ public sealed class TrainingCheckpoint
         {
             StateDicts.WriteSafeTensors(new Dictionary<string, Tensor>
             {
-                [ShuffleStateKey] = shuffle.get_state(),
-                [DropoutStateKey] = dropout.get_state(),
+                [ShuffleStateKey] = session.Shuffle.get_state(),
+                [DropoutStateKey] = session.Dropout.get_state(),
             }, buffer);
             extra[CheckpointState.RandomStateEntry] = buffer.ToArray();
         }
+        using (var buffer = new MemoryStream())
+        {
+            var names = session.Model.Network.named_parameters().Select(p => p.name).ToArray();
+            var snapshots = names.Zip(session.Weights.LastGood, (n, t) => (LastGoodPrefix + n, t));
+            if (session.Weights.Best is { } best)
+            {
+                snapshots = snapshots.Concat(names.Zip(best, (n, t) => (BestPrefix + n, t)));
+            }
+            StateDicts.WriteSafeTensors(snapshots.ToDictionary(s => s.Item1, s => s.t), buffer);
+            extra[CheckpointState.SessionWeightsEntry] = buffer.ToArray();
+        }
+        var options = session.Options;
         var state = new CheckpointState
         {
-            Options = JsonSerializer.SerializeToElement(run.Options, PersistenceJson.Options),
-            // The record counts the model's epochs across runs; the run began at Epochs - options.Epochs.
-            EpochsCompleted = run.Options.Epochs - (record.Epochs - record.Epoch),
-            TrainData = run.TrainData,
-            ValidationData = run.ValidationData,
-            Optimizer = optimizer.GetType().Name,
+            Options = JsonSerializer.SerializeToElement(options, PersistenceJson.Options),
+            EpochsCompleted = session.EpochsDone,
+            // The data as given: a resumed run holds out the same part of it again, from the recipe's seed and fraction.
+            TrainData = DatasetFingerprint.Of(session.GivenTrain),
+            ValidationData = session.GivenValidation is null ? null : DatasetFingerprint.Of(session.GivenValidation),
+            Optimizer = session.Optimizer.GetType().Name,
+            Session = new SessionState
+            {
+                LearningRate = session.LearningRate,
+                Plateau = options.Schedule == LearningRateSchedule.ReduceOnPlateau ? session.Plateau.State : null,
+                EarlyStopping = options.EarlyStopping ? session.EarlyStop.State : null,
+                Stopped = session.Stopped,
+            },
         };
-        AtomicFile.Write(Path, stream => MlpFile.Write(stream, model, state, extra));
+        AtomicFile.Write(Path, stream => MlpFile.Write(stream, session.Model, state, extra));
     }
 
     /// <summary>

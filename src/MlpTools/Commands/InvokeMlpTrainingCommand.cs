@@ -1,4 +1,5 @@
 using System.Management.Automation;
+using MlpTools.Core;
 using MlpTools.Core.Data;
 using MlpTools.Core.Modeling;
 using MlpTools.Core.Persistence;
@@ -102,7 +103,10 @@ public sealed class InvokeMlpTrainingCommand : TorchCmdlet
     [Parameter(Mandatory = true, ParameterSetName = ResumeSet)]
     public SwitchParameter Resume { get; set; }
 
-    /// <summary>Write the trained model instead of the epoch records, which go to the information stream.</summary>
+    /// <summary>
+    /// Write the trained model instead of the epoch records, which go to the information stream. Without it the model is
+    /// trained in place (-Model), or with -Resume kept in the checkpoint file, which Import-Mlp reads.
+    /// </summary>
     [Parameter]
     public SwitchParameter PassThru { get; set; }
 
@@ -119,6 +123,7 @@ public sealed class InvokeMlpTrainingCommand : TorchCmdlet
         }
         else
         {
+            RefuseIgnoredOptions();
             options = new TrainingOptions
             {
                 Epochs = Epochs,
@@ -157,6 +162,33 @@ public sealed class InvokeMlpTrainingCommand : TorchCmdlet
         if (PassThru)
         {
             WriteObject(Model);
+        }
+    }
+
+    /// <summary>
+    /// Refuses an option given with a combination in which it would do nothing (-Patience without -EarlyStopping, ...).
+    /// Checked on the bound parameters, so that the defaults of options not given never count.
+    /// </summary>
+    private void RefuseIgnoredOptions()
+    {
+        var given = MyInvocation.BoundParameters;
+        bool plateau = LearningRateSchedule == LearningRateSchedule.ReduceOnPlateau;
+        var needs = new (string Option, bool Used, string Needs)[]
+        {
+            (nameof(Patience), EarlyStopping, "-EarlyStopping"),
+            (nameof(MinDelta), EarlyStopping || plateau, "-EarlyStopping or -LearningRateSchedule ReduceOnPlateau"),
+            (nameof(Momentum), Optimizer == OptimizerKind.SGD, "-Optimizer SGD"),
+            (nameof(StepSize), LearningRateSchedule == LearningRateSchedule.Step, "-LearningRateSchedule Step"),
+            (nameof(SchedulePatience), plateau, "-LearningRateSchedule ReduceOnPlateau"),
+            (nameof(Gamma), LearningRateSchedule != LearningRateSchedule.None, "-LearningRateSchedule Step or ReduceOnPlateau"),
+        };
+        foreach (var (option, used, needed) in needs)
+        {
+            if (given.ContainsKey(option) && !used)
+            {
+                throw new MlpToolsException("TrainingOptionIgnored", FailureKind.InvalidArgument,
+                    $"-{option} does nothing without {needed}. Add {needed}, or leave -{option} out.", option);
+            }
         }
     }
 
