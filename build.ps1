@@ -36,8 +36,9 @@ $PackageDir = Join-Path $Out 'packages'
 # The platforms with a native package: those whose libtorch TorchSharp-cpu restores (libtorch-cpu has no win-arm64).
 $NativeRuntimeIds = 'linux-x64', 'win-x64', 'osx-arm64'
 # Natives the loader never asks for: Python bindings (and libshm, which only they use), libtorch's test and example
-# backends, and debug symbols. Everything else a RID-specific publish puts there goes into the platform package.
-$UnneededNatives = '*torch_python*', '*shm.*', '*_test.*', '*aoti_custom_ops*', '*backend_with_compiler*', '*nnapi_backend*', '*.pdb'
+# backends, debug symbols, and Windows import libraries (.lib: used when linking, never loaded). Everything else a
+# RID-specific publish puts there goes into the platform package.
+$UnneededNatives = '*torch_python*', '*shm.*', '*_test.*', '*aoti_custom_ops*', '*backend_with_compiler*', '*nnapi_backend*', '*.pdb', '*.lib'
 $CompatibilityShim = 'libmlptools_glibcxx_shim.so'
 
 function Get-RuntimeId {

@@ -93,7 +93,7 @@ Describe 'MlpTools.Native.<RuntimeId> by content' -ForEach $checkedPlatforms {
         $ext = $rules::LibraryExtension($platform)
         $natives | Should -Contain (($OS -eq 'Windows' ? 'torch_cpu' : 'libtorch_cpu') + $ext)
         $natives | Should -Contain (($OS -eq 'Windows' ? 'c10' : 'libc10') + $ext)
-        $natives | Where-Object { $_ -match 'torch_python|_test\.|\.pdb$|aoti_custom_ops|backend_with_compiler|nnapi' } | Should -BeNullOrEmpty
+        $natives | Where-Object { $_ -match 'torch_python|_test\.|\.pdb$|aoti_custom_ops|backend_with_compiler|nnapi|\.lib$' } | Should -BeNullOrEmpty
     }
 
     It 'is tagged for its platform' {
