@@ -12,22 +12,8 @@ namespace MlpTools.Commands;
 /// </summary>
 [Cmdlet(VerbsData.Import, "MlpDataset", DefaultParameterSetName = PathSet)]
 [OutputType(typeof(MlpDataset))]
-public sealed class ImportMlpDatasetCommand : MlpCmdlet
+public sealed class ImportMlpDatasetCommand : FileReadingCmdlet
 {
-    private const string PathSet = "Path";
-    private const string LiteralPathSet = "LiteralPath";
-
-    /// <summary>A CSV file or an image folder; wildcards are expanded (one dataset per match).</summary>
-    [Parameter(Mandatory = true, Position = 0, ParameterSetName = PathSet, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
-    [ValidateNotNullOrEmpty]
-    public string[] Path { get; set; } = Array.Empty<string>();
-
-    /// <summary>A CSV file or an image folder, taken exactly as written.</summary>
-    [Parameter(Mandatory = true, ParameterSetName = LiteralPathSet, ValueFromPipelineByPropertyName = true)]
-    [Alias("PSPath", "LP")]
-    [ValidateNotNullOrEmpty]
-    public string[] LiteralPath { get; set; } = Array.Empty<string>();
-
     /// <summary>CSV: the column holding each row's class.</summary>
     [Parameter]
     [ValidateNotNullOrEmpty]
@@ -67,22 +53,7 @@ public sealed class ImportMlpDatasetCommand : MlpCmdlet
     [ValidateNotNullOrEmpty]
     public string? Name { get; set; }
 
-    protected override void ProcessItem()
-    {
-        bool literal = ParameterSetName == LiteralPathSet;
-        foreach (string path in ResolveFiles(literal ? LiteralPath : Path, literal, "DatasetPathNotFound"))
-        {
-            try
-            {
-                WriteObject(Import(path));
-            }
-            catch (MlpToolsException e) when (e.Kind != FailureKind.NotInstalled)
-            {
-                // One unreadable source does not stop the others.
-                WriteError(ToErrorRecord(e));
-            }
-        }
-    }
+    protected override void ProcessItem() => ReadEach("DatasetPathNotFound", path => WriteObject(Import(path)));
 
     private MlpDataset Import(string path)
     {
