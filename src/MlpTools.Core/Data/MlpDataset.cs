@@ -128,7 +128,7 @@ public sealed class MlpDataset
 
     /// <summary>One example's features as a model reads them before scaling (pixels as 0-255).</summary>
     public float[] GetFeatures(int index) => _pixels is not null
-        ? _pixels.AsSpan(index * FeatureCount, FeatureCount).ToArray().Select(b => (float)b).ToArray()
+        ? Array.ConvertAll(_pixels.AsSpan(index * FeatureCount, FeatureCount).ToArray(), b => (float)b)
         : _features.AsSpan(index * FeatureCount, FeatureCount).ToArray();
 
     /// <summary>Regression: the targets of example <paramref name="index"/>.</summary>

@@ -34,7 +34,7 @@ public sealed record Preprocessing
     public bool FromData { get; init; }
 
     public bool ReadsImages => Schema is null;
-    public bool IsFitted => Schema is null ? Task == MlpTask.Classification || TargetMean is not null : FeatureMean is not null && (Task == MlpTask.Classification || TargetMean is not null);
+    public bool IsFitted => (Schema is null || FeatureMean is not null) && (Task == MlpTask.Classification || TargetMean is not null);
 
     /// <summary>A model made from sizes alone: MNIST's reading (pixels / 255, digits prepared as MNIST's, classes named 0, 1, ...).</summary>
     public static Preprocessing ForSizes(int inputSize, int outputSize)

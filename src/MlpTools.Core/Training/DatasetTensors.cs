@@ -15,6 +15,7 @@ internal sealed class DatasetTensors : IDisposable
     private readonly Tensor _inputs;
     private readonly Tensor? _answers;
     private readonly bool _pixels;
+    private readonly Preprocessing _preprocessing;
 
     public DatasetTensors(MlpDataset dataset, MlpModel model)
         : this(dataset, model.Preprocessing.ForReading(), model.Bind(dataset), model.InputSize)
@@ -27,6 +28,7 @@ internal sealed class DatasetTensors : IDisposable
         Task = preprocessing.Task;
         ClassCount = dataset.Labels is null ? 0 : binding.ClassMap is { Length: > 0 } classMap ? classMap.Max() + 1 : dataset.ClassCount;
         _pixels = dataset.IsImage;
+        _preprocessing = preprocessing;
         _inputs = _pixels
             ? tensor(dataset.Pixels!, new long[] { dataset.Count, dataset.FeatureCount }, ScalarType.Byte)
             : TableInputs(dataset, preprocessing, binding, inputSize);
@@ -47,8 +49,16 @@ internal sealed class DatasetTensors : IDisposable
     public (Tensor Inputs, Tensor Answers) Slice(long start, long length) =>
         (Prepare(_inputs.narrow(0, start, length)), _answers?.narrow(0, start, length)!);
 
-    // The notebook's ToTensor for images: bytes / 255. Table rows were prepared whole.
-    private Tensor Prepare(Tensor inputs) => _pixels ? inputs.to(ScalarType.Float32).div_(255f) : inputs;
+    // Images are scaled a batch at a time (they stay bytes in memory); table rows were prepared whole.
+    private Tensor Prepare(Tensor inputs) => _pixels ? ToModelInputs(inputs, _preprocessing) : inputs;
+
+    /// <summary>
+    /// Raw features as the model's first layer takes them: the notebook's ToTensor for pixels (bytes / 255), the fitted
+    /// standardisation for table columns. The one place this is done, for datasets and for rows to predict alike.
+    /// </summary>
+    internal static Tensor ToModelInputs(Tensor raw, Preprocessing preprocessing) => preprocessing.ReadsImages
+        ? raw.to(ScalarType.Float32).div_(255f)
+        : raw.sub(tensor(preprocessing.FeatureMean!)).div_(tensor(preprocessing.FeatureScale!));
 
     private static Tensor TableInputs(MlpDataset dataset, Preprocessing preprocessing, DataBinding binding, int inputSize)
     {
@@ -62,8 +72,7 @@ internal sealed class DatasetTensors : IDisposable
             placed.index_copy_(1, tensor(kept.Select(i => (long)map[i]).ToArray()), raw.index_select(1, tensor(kept)));
             raw = placed;
         }
-        Tensor standardised = raw.sub(tensor(preprocessing.FeatureMean!)).div_(tensor(preprocessing.FeatureScale!));
-        return standardised.contiguous().MoveToOuterDisposeScope();
+        return ToModelInputs(raw, preprocessing).contiguous().MoveToOuterDisposeScope();
     }
 
     private static Tensor? Answers(MlpDataset dataset, Preprocessing preprocessing, DataBinding binding)

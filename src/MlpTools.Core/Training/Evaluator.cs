@@ -257,7 +257,7 @@ public static class Evaluator
         using var noGrad = no_grad();
         model.Network.eval();
         Tensor inputs = tensor(features, new long[] { rowCount, model.InputSize }, ScalarType.Float32);
-        inputs = preprocessing.ReadsImages ? inputs.div(255f) : inputs.sub(tensor(preprocessing.FeatureMean!)).div_(tensor(preprocessing.FeatureScale!));
+        inputs = DatasetTensors.ToModelInputs(inputs, preprocessing);
         return Outputs(model, model.Forward(inputs));
     }
 

@@ -1,5 +1,4 @@
 using System.Management.Automation;
-using MlpTools.Core;
 
 namespace MlpTools.Commands;
 
@@ -27,25 +26,6 @@ public abstract class FileReadingCmdlet : MlpCmdlet
     protected void ReadEach(string notFoundId, Action<string> read)
     {
         bool literal = ParameterSetName == LiteralPathSet;
-        foreach (string path in ResolveFiles(literal ? LiteralPath : Path, literal, notFoundId))
-        {
-            try
-            {
-                read(path);
-            }
-            catch (MlpToolsException e) when (e.Kind != FailureKind.NotInstalled)
-            {
-                // One unreadable file does not stop the others.
-                WriteError(ToErrorRecord(e));
-            }
-            catch (Exception e) when (e is not MlpToolsException and not PipelineStoppedException and not OperationCanceledException)
-            {
-                // Not even a failure nobody foresaw: the record names the file, and the next one is still read.
-                WriteError(new ErrorRecord(e, "UnexpectedEngineFailure", ErrorCategory.NotSpecified, path)
-                {
-                    ErrorDetails = new ErrorDetails($"{MyInvocation.MyCommand.Name} could not read '{path}': {e.Message} Run Get-Error for details and report it with the file."),
-                });
-            }
-        }
+        ForEachPath(literal ? LiteralPath : Path, literal, notFoundId, read);
     }
 }

@@ -161,25 +161,18 @@ public sealed class InvokeMlpPredictionCommand : TorchCmdlet
                 : $"Model '{Model.Name}' reads table rows, not images. Give it objects with -InputObject, or a dataset with -Dataset.", Model);
         }
         bool literal = ParameterSetName == LiteralPathSet;
-        foreach (string file in ResolveFiles(literal ? LiteralPath : Path, literal, "ImageFileNotFound"))
+        ForEachPath(literal ? LiteralPath : Path, literal, "ImageFileNotFound", file =>
         {
-            StopToken.ThrowIfCancellationRequested();
+            byte[] pixels = ImageFiles.Read(file, preprocessing.ImageHeight, preprocessing.ImageWidth, preprocessing.ImagePreparation);
             RowPrediction answer;
-            try
+            using (UseThreadCount(Model))
             {
-                byte[] pixels = ImageFiles.Read(file, preprocessing.ImageHeight, preprocessing.ImageWidth, preprocessing.ImagePreparation);
-                using var threads = UseThreadCount(Model);
-                answer = Evaluator.PredictRows(Model, pixels.Select(p => (float)p).ToArray(), 1)[0];
-            }
-            catch (MlpToolsException e) when (e.Kind != FailureKind.NotInstalled)
-            {
-                WriteError(ToErrorRecord(e));
-                continue;
+                answer = Evaluator.PredictRows(Model, Array.ConvertAll(pixels, p => (float)p), 1)[0];
             }
             var output = new PSObject();
             output.Properties.Add(new PSNoteProperty("Path", file));
             WriteObject(Describe(output, answer));
-        }
+        });
     }
 
     /// <summary>Adds the answer to <paramref name="output"/>: Predicted and Confidence, then Probability_&lt;class&gt; per class; or the estimates.</summary>

@@ -141,6 +141,34 @@ public abstract class MlpCmdlet : PSCmdlet
         return files;
     }
 
+    /// <summary>
+    /// Runs <paramref name="read"/> for each file <see cref="ResolveFiles"/> finds, on its own: a file it cannot read is an
+    /// error record naming it, and the next one is still read.
+    /// </summary>
+    protected void ForEachPath(string[] paths, bool literal, string notFoundId, Action<string> read)
+    {
+        foreach (string path in ResolveFiles(paths, literal, notFoundId))
+        {
+            StopToken.ThrowIfCancellationRequested();
+            try
+            {
+                read(path);
+            }
+            catch (MlpToolsException e) when (e.Kind != FailureKind.NotInstalled)
+            {
+                WriteError(ToErrorRecord(e));
+            }
+            catch (Exception e) when (e is not MlpToolsException and not PipelineStoppedException and not OperationCanceledException)
+            {
+                // Not even a failure nobody foresaw stops the others: the record names the file.
+                WriteError(new ErrorRecord(e, "UnexpectedEngineFailure", ErrorCategory.NotSpecified, path)
+                {
+                    ErrorDetails = new ErrorDetails($"{MyInvocation.MyCommand.Name} could not read '{path}': {e.Message} Run Get-Error for details and report it with the file."),
+                });
+            }
+        }
+    }
+
     internal static ErrorRecord ToErrorRecord(MlpToolsException e) => new(e, e.ErrorId, e.Kind switch
     {
         FailureKind.ObjectNotFound => ErrorCategory.ObjectNotFound,
