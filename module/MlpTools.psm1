@@ -7,10 +7,9 @@ Get-Module -All | Where-Object Name -Like 'dynamic_code_module_MlpTools,*' | Rem
 Import-Module -Assembly $cmdletAssembly
 
 # [MlpDataset], [MlpModel], [Prediction], ...: the engine's types by their short names (see TypeAccelerators.cs).
+# They are process-wide and not removed with the module: another runspace may still use them, and the types they
+# name stay loaded anyway (an assembly cannot be unloaded from its load context).
 $typeAccelerators = [psobject].Assembly.GetType('System.Management.Automation.TypeAccelerators')
 foreach ($accelerator in [MlpTools.TypeAccelerators]::All.GetEnumerator()) {
     $typeAccelerators::Add($accelerator.Key, $accelerator.Value)
 }
-$ExecutionContext.SessionState.Module.OnRemove = {
-    foreach ($name in [MlpTools.TypeAccelerators]::All.Keys) { $null = $typeAccelerators::Remove($name) }
-}.GetNewClosure()
