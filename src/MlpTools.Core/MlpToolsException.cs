@@ -14,19 +14,21 @@ public enum FailureKind
     ResourceExists,
     InvalidResult,
     WriteError,
+    NotSpecified,
 }
 
 /// <summary>
-/// A failure the user can act on: a stable <see cref="ErrorId"/> that scripts and tests can match,
-/// a kind, the object at fault, and a message that says what to do next.
+/// A failure the user can act on: a stable <see cref="ErrorId"/> from <see cref="ErrorIds"/> that scripts and tests
+/// can match, its kind (from the catalogue, so one id is always one kind), the object at fault, and a message that
+/// says what to do next.
 /// </summary>
 public sealed class MlpToolsException : Exception
 {
-    public MlpToolsException(string errorId, FailureKind kind, string message, object? target = null, Exception? inner = null)
+    public MlpToolsException(string errorId, string message, object? target = null, Exception? inner = null)
         : base(message, inner)
     {
         ErrorId = errorId;
-        Kind = kind;
+        Kind = ErrorIds.KindOf(errorId);
         Target = target;
     }
 

@@ -33,12 +33,12 @@ internal static class RegularFile
         {
             Kind.Missing => false,
             Kind.Regular or Kind.Unknown => true,
-            Kind.Folder => throw new MlpToolsException("PathIsFolder", FailureKind.InvalidArgument,
+            Kind.Folder => throw new MlpToolsException(ErrorIds.PathIsFolder,
                 $"'{fullPath}' is a folder, not a file. {folderHint ?? "Give the path of a file."}", fullPath),
-            Kind.LinkLoop => throw new MlpToolsException("SymbolicLinkLoop", FailureKind.InvalidArgument,
+            Kind.LinkLoop => throw new MlpToolsException(ErrorIds.SymbolicLinkLoop,
                 $"'{fullPath}' is a symbolic link that never reaches a file (a loop, or too many links in a row). " +
                 "Point the link at a file, or give the file's own path.", fullPath),
-            _ => throw new MlpToolsException("NotARegularFile", FailureKind.InvalidArgument,
+            _ => throw new MlpToolsException(ErrorIds.NotARegularFile,
                 $"'{fullPath}' is a {Describe(kind)}, not a regular file. MlpTools reads and writes only regular files, " +
                 "so it neither waits on a pipe nor replaces a device; give the path of a file.", fullPath),
         };
@@ -118,11 +118,11 @@ internal static class RegularFile
     }
 
     /// <summary>The error of a write that failed part-way (full disk, permissions): the same id from every writer.</summary>
-    public static MlpToolsException WriteFailed(string fullPath, Exception cause, string outcome) => new("FileWriteFailed", FailureKind.WriteError,
+    public static MlpToolsException WriteFailed(string fullPath, Exception cause, string outcome) => new(ErrorIds.FileWriteFailed,
         $"Could not write '{fullPath}': {cause.Message} {outcome} Check that the folder is writable and the disk has space, then try again.", fullPath, cause);
 
     /// <summary>The error of a write into a folder that does not exist: the same id from every writer.</summary>
-    public static MlpToolsException FolderNotFound(string fullPath, string folder) => new("FolderNotFound", FailureKind.ObjectNotFound,
+    public static MlpToolsException FolderNotFound(string fullPath, string folder) => new(ErrorIds.FolderNotFound,
         $"Cannot write '{fullPath}': the folder '{folder}' does not exist. Create it first (New-Item -ItemType Directory) or choose another path.", fullPath);
 
     internal static Kind Inspect(string fullPath)

@@ -165,7 +165,7 @@ public class EvaluatorTests(TrainedModelFixture trained) : IClassFixture<Trained
     [InlineData(int.MaxValue)]
     public void AnIndexOutsideTheDatasetIsRefused(int index)
     {
-        var error = Fails("ImageIndexOutOfRange", () => Evaluator.Predict(trained.Model, trained.Train, new[] { 0, index }).ToList());
+        var error = Fails("DatasetIndexOutOfRange", () => Evaluator.Predict(trained.Model, trained.Train, new[] { 0, index }).ToList());
         Assert.Equal(index, error.Target);
         Assert.Contains("images 0 to 63", error.Message);
     }

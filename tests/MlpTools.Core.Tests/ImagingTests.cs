@@ -89,7 +89,7 @@ public class ImagingTests
     public void GridRefusesImagesNotInTheDatasetOrWithAnotherLabel()
     {
         var dataset = ThreeImages();
-        var outside = Fails("ImageIndexOutOfRange", () => DigitGrid.Render(dataset, new[] { new DigitTile(3, 1, 1) }));
+        var outside = Fails("DatasetIndexOutOfRange", () => DigitGrid.Render(dataset, new[] { new DigitTile(3, 1, 1) }));
         Assert.Equal(3, outside.Target);
         var mismatch = Fails("PredictionDatasetMismatch", () => DigitGrid.Render(dataset, new[] { new DigitTile(0, 5, 5) }));
         Assert.Contains("labelled 4", mismatch.Message);

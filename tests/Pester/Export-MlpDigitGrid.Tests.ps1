@@ -138,9 +138,9 @@ Describe 'Export-MlpDigitGrid' {
             $path | Should -Not -Exist
         }
 
-        It 'an -Index outside the dataset: ImageIndexOutOfRange' {
+        It 'an -Index outside the dataset: DatasetIndexOutOfRange' {
             { Export-MlpDigitGrid -Dataset $test -Index 2, 10 -Path (Join-Path $TestDrive 'out.png') -ErrorAction Stop } |
-                Should -Throw -ErrorId "ImageIndexOutOfRange,$Cmdlet"
+                Should -Throw -ErrorId "DatasetIndexOutOfRange,$Cmdlet"
         }
 
         It 'an object without Index or Label: ImageInputInvalid, naming what it has' {

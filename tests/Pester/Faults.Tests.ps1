@@ -106,12 +106,12 @@ Describe 'Faults' {
             $err.CategoryInfo.Category | Should -Be 'InvalidData'
         }
 
-        It 'a prediction index at the ends of int (<Index>): ImageIndexOutOfRange (InvalidArgument)' -ForEach @(
+        It 'a prediction index at the ends of int (<Index>): DatasetIndexOutOfRange (InvalidArgument)' -ForEach @(
             @{ Index = [int]::MaxValue }, @{ Index = [int]::MinValue }
         ) {
             $model = New-Mlp -InputSize 16 -HiddenSize 4 -OutputSize 2 -Seed 1
             $err = { Invoke-MlpPrediction -Model $model -Dataset $train -Index $Index -ErrorAction Stop } |
-                Should -Throw -ErrorId 'ImageIndexOutOfRange,MlpTools.Commands.InvokeMlpPredictionCommand' -PassThru
+                Should -Throw -ErrorId 'DatasetIndexOutOfRange,MlpTools.Commands.InvokeMlpPredictionCommand' -PassThru
             $err.CategoryInfo.Category | Should -Be 'InvalidArgument'
             @(Invoke-MlpPrediction -Model $model -Dataset $train -Index 0 -ErrorAction Stop).Count | Should -Be 1
         }

@@ -98,13 +98,13 @@ Describe 'Invoke-MlpPrediction' {
     }
 
     Context 'Errors' {
-        It 'an index outside the dataset (<Index>): ImageIndexOutOfRange (InvalidArgument), and no prediction at all' -ForEach @(
+        It 'an index outside the dataset (<Index>): DatasetIndexOutOfRange (InvalidArgument), and no prediction at all' -ForEach @(
             @{ Index = @(10); Culprit = 10 }
             @{ Index = @(-1); Culprit = -1 }
             @{ Index = @(0, 1, 12); Culprit = 12 }
         ) {
             $err = { Invoke-MlpPrediction -Model $model -Dataset $test -Index $Index -ErrorAction Stop } |
-                Should -Throw -ErrorId "ImageIndexOutOfRange,$Cmdlet" -PassThru
+                Should -Throw -ErrorId "DatasetIndexOutOfRange,$Cmdlet" -PassThru
             $err.CategoryInfo.Category | Should -Be 'InvalidArgument'
             $err.TargetObject | Should -Be $Culprit
             $err.Exception.Message | Should -BeLike '*images 0 to 9*'

@@ -40,8 +40,8 @@ Describe 'Show-MlpDigit' {
         $lines[1..4] | ForEach-Object { $_ | Should -Match '^[ ░]{4}[▓█]{4}$' }
     }
 
-    It 'an index outside the dataset: ImageIndexOutOfRange' {
-        { Show-MlpDigit -Dataset $tiny -Index 3 -ErrorAction Stop } | Should -Throw -ErrorId "ImageIndexOutOfRange,$Cmdlet"
+    It 'an index outside the dataset: DatasetIndexOutOfRange' {
+        { Show-MlpDigit -Dataset $tiny -Index 3 -ErrorAction Stop } | Should -Throw -ErrorId "DatasetIndexOutOfRange,$Cmdlet"
     }
 
     It 'a prediction whose label is not the dataset''s: PredictionDatasetMismatch' {

@@ -58,7 +58,7 @@ Describe '-ThreadCount' {
         }
 
         It 'is restored when the command fails' {
-            { Invoke-MlpPrediction -Model $model -Dataset $test -Index 99 -ThreadCount $other -ErrorAction Stop } | Should -Throw -ErrorId 'ImageIndexOutOfRange,MlpTools.Commands.InvokeMlpPredictionCommand'
+            { Invoke-MlpPrediction -Model $model -Dataset $test -Index 99 -ThreadCount $other -ErrorAction Stop } | Should -Throw -ErrorId 'DatasetIndexOutOfRange,MlpTools.Commands.InvokeMlpPredictionCommand'
             Get-TorchThreadCount | Should -Be $initial
         }
 

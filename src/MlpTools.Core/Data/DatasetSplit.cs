@@ -11,12 +11,12 @@ public static class DatasetSplit
     {
         if (!(testFraction > 0 && testFraction < 1))
         {
-            throw new MlpToolsException("SplitFractionInvalid", FailureKind.InvalidArgument,
+            throw new MlpToolsException(ErrorIds.SplitFractionInvalid,
                 $"The test fraction must be above 0 and below 1, not {testFraction}.", testFraction);
         }
         if (stratify && dataset.Labels is null)
         {
-            throw new MlpToolsException("SplitStratifyUnsupported", FailureKind.InvalidArgument,
+            throw new MlpToolsException(ErrorIds.SplitStratifyUnsupported,
                 $"Dataset '{dataset.Name}' has no classes to stratify by ({(dataset.Task == MlpTask.Regression ? "it is regression data" : "it is unlabelled")}). Leave -Stratify out.", dataset);
         }
         var random = new Random(seed);
@@ -34,7 +34,7 @@ public static class DatasetSplit
         int[] testRows = test.Order().ToArray();
         if (trainRows.Length == 0 || testRows.Length == 0)
         {
-            throw new MlpToolsException("SplitFractionInvalid", FailureKind.InvalidArgument,
+            throw new MlpToolsException(ErrorIds.SplitFractionInvalid,
                 $"A test fraction of {testFraction} of dataset '{dataset.Name}' ({dataset.Count} examples) leaves {trainRows.Length} for training and {testRows.Length} for testing; both need at least one.", testFraction);
         }
         return (dataset.Subset(trainRows, "Train"), dataset.Subset(testRows, "Test"));

@@ -39,14 +39,14 @@ public static class IdxReader
     }
 
     private static MlpToolsException Unreadable(string path, Exception e) => e is InvalidDataException
-        ? new("IdxGzipInvalid", FailureKind.InvalidData,
+        ? new(ErrorIds.IdxGzipInvalid,
             $"'{path}' looks gzip-compressed but cannot be decompressed ({e.Message}). Delete it and get the file again.", path, e)
-        : new("IdxFileReadFailed", FailureKind.ResourceUnavailable,
+        : new(ErrorIds.IdxFileReadFailed,
             $"Could not read '{path}': {e.Message} Check its permissions and the disk, then try again.", path, e);
 
     /// <summary>Opens an IDX file, refusing a folder, a FIFO, a device or a link loop before anything is opened.</summary>
     private static FileStream Open(string path) => RegularFile.OpenRead(path, () =>
-        new MlpToolsException("IdxFileNotFound", FailureKind.ObjectNotFound, $"IDX file '{path}' does not exist.", path));
+        new MlpToolsException(ErrorIds.IdxFileNotFound, $"IDX file '{path}' does not exist.", path));
 
     /// <summary>
     /// A gzip file cut short in its 8-byte trailer still inflates to every byte, because GZipStream does not notice that
@@ -66,7 +66,7 @@ public static class IdxReader
             rest.Write(buffer, 0, read);
             if (rest.Length > MaxBytesAfterData)
             {
-                throw new MlpToolsException("IdxGzipInvalid", FailureKind.InvalidData,
+                throw new MlpToolsException(ErrorIds.IdxGzipInvalid,
                     $"'{path}' inflates to more than {MaxBytesAfterData} bytes beyond the data its IDX header describes, so it is not an IDX file. " +
                     "Delete it and get the file again.", path);
             }
@@ -88,7 +88,7 @@ public static class IdxReader
         }
         if (!complete)
         {
-            throw new MlpToolsException("IdxGzipInvalid", FailureKind.InvalidData,
+            throw new MlpToolsException(ErrorIds.IdxGzipInvalid,
                 $"'{path}' is a damaged gzip file: its trailer does not match the {total} bytes it inflates to, so it was probably cut short. " +
                 "Delete it and get the file again.", path);
         }
@@ -184,7 +184,7 @@ public static class IdxReader
         long headerLength = 4 + 4L * expectedDimensionCount;
         if (available is long length && length - headerLength < payload)
         {
-            throw new MlpToolsException("IdxFileTruncated", FailureKind.InvalidData,
+            throw new MlpToolsException(ErrorIds.IdxFileTruncated,
                 $"'{name}' is truncated: its header claims {string.Join('x', dimensions)} = {payload} bytes of data but the file holds " +
                 $"{Math.Max(0, length - headerLength)}. Delete it and get the file again.", name);
         }
@@ -199,7 +199,7 @@ public static class IdxReader
         ReadExactly(stream, magic, name, "header");
         if (magic[0] != 0 || magic[1] != 0 || magic[2] != UnsignedByteType || magic[3] != expectedDimensionCount)
         {
-            throw new MlpToolsException("IdxHeaderInvalid", FailureKind.InvalidData,
+            throw new MlpToolsException(ErrorIds.IdxHeaderInvalid,
                 $"'{name}' is not an IDX file of unsigned bytes with {expectedDimensionCount} dimension(s): its magic number is " +
                 $"0x{magic[0]:x2}{magic[1]:x2}{magic[2]:x2}{magic[3]:x2}, expected 0x0000{UnsignedByteType:x2}{expectedDimensionCount:x2}. " +
                 "Check that images and labels files are not swapped and that the file is not damaged.", name);
@@ -264,7 +264,7 @@ public static class IdxReader
     }
 
     private static MlpToolsException HeaderClaimsTooMuch(string name, string detail) =>
-        new("IdxHeaderInvalid", FailureKind.InvalidData, $"'{name}' has an impossible IDX header: {detail}. The file is damaged or not an IDX file.", name);
+        new(ErrorIds.IdxHeaderInvalid, $"'{name}' has an impossible IDX header: {detail}. The file is damaged or not an IDX file.", name);
 
     private static void ReadExactly(Stream stream, Span<byte> buffer, string name, string part)
     {
@@ -275,6 +275,6 @@ public static class IdxReader
         }
     }
 
-    private static MlpToolsException Truncated(string name, string part, long read, long expected) => new("IdxFileTruncated", FailureKind.InvalidData,
+    private static MlpToolsException Truncated(string name, string part, long read, long expected) => new(ErrorIds.IdxFileTruncated,
         $"'{name}' is truncated: its {part} ends after {read} of {expected} expected bytes. Delete it and get the file again.", name);
 }

@@ -58,7 +58,7 @@ public sealed class MlpDataset
         long cells = (long)count * FeatureCount;
         if ((pixels?.LongLength ?? features!.LongLength) != cells)
         {
-            throw new MlpToolsException("DatasetCountMismatch", FailureKind.InvalidData,
+            throw new MlpToolsException(ErrorIds.DatasetCountMismatch,
                 $"Dataset '{name}' ({split}) has {count} {(labels is null && targets is null ? "rows" : "labels")} but " +
                 $"{(FeatureCount == 0 ? 0 : (pixels?.LongLength ?? features!.LongLength) / FeatureCount)} {(IsImage ? $"images of {imageHeight}x{imageWidth}" : $"rows of {FeatureCount} features")}. " +
                 (IsImage ? "The images and labels files must come from the same set." : "Every row needs every feature."), source);
@@ -119,7 +119,7 @@ public sealed class MlpDataset
 
     /// <summary>One image's pixels, row by row.</summary>
     public ReadOnlySpan<byte> GetImage(int index) => _pixels is null
-        ? throw new MlpToolsException("DatasetNotImages", FailureKind.InvalidArgument,
+        ? throw new MlpToolsException(ErrorIds.DatasetNotImages,
             $"Dataset '{Name}' ({Split}) holds table rows, not images, so it has no pixels to show.", this)
         : _pixels.AsSpan(index * FeatureCount, FeatureCount);
 
@@ -165,15 +165,17 @@ public sealed class MlpDataset
 
     internal static string[] IndexNames(int count) => Enumerable.Range(0, count).Select(i => i.ToString(System.Globalization.CultureInfo.InvariantCulture)).ToArray();
 
+    /// <summary>Whether images of this size fit a dataset: at least one pixel, and an index for every pixel.</summary>
+    internal static bool IsUsableImageSize(int height, int width) => height > 0 && width > 0 && (long)height * width <= int.MaxValue;
+
     private int CheckedImageSize()
     {
-        long imageSize = (long)ImageHeight * ImageWidth;
-        if (imageSize == 0 || imageSize > int.MaxValue)
+        if (!IsUsableImageSize(ImageHeight, ImageWidth))
         {
-            throw new MlpToolsException("IdxHeaderInvalid", FailureKind.InvalidData,
-                $"Dataset '{Name}' ({Split}) has images of {ImageHeight}x{ImageWidth} pixels, which cannot be used. The images file is damaged or not an images file.", Source);
+            throw new MlpToolsException(ErrorIds.ImageSizeInvalid,
+                $"Dataset '{Name}' ({Split}) cannot have images of {ImageHeight}x{ImageWidth} pixels: each side must be at least 1 and the whole at most {int.MaxValue} pixels.", Source);
         }
-        return (int)imageSize;
+        return ImageHeight * ImageWidth;
     }
 
     public override string ToString()

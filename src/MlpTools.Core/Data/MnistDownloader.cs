@@ -77,7 +77,7 @@ public sealed class MnistDownloader : IDisposable
                 }
             }
         }
-        throw new MlpToolsException("MnistDownloadFailed", FailureKind.ConnectionError,
+        throw new MlpToolsException(ErrorIds.MnistDownloadFailed,
             $"Could not download '{stem}' from any mirror; nothing was written to '{folder}'.{Environment.NewLine}" +
             string.Join(Environment.NewLine, failures) + Environment.NewLine +
             "Check the network or give -Mirror a server that has the files; or copy the four IDX files into the folder yourself and use -Path.",

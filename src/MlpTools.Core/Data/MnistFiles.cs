@@ -54,6 +54,11 @@ public static class MnistFiles
         var images = IdxReader.Read(imagesPath, expectedDimensionCount: 3, cancel);
         var labels = IdxReader.Read(labelsPath, expectedDimensionCount: 1, cancel);
         RequireSameCount(images.Dimensions[0], labels.Dimensions[0], imagesPath, labelsPath);
+        if (!MlpDataset.IsUsableImageSize(images.Dimensions[1], images.Dimensions[2]))
+        {
+            throw new MlpToolsException(ErrorIds.IdxHeaderInvalid,
+                $"'{imagesPath}' claims images of {images.Dimensions[1]}x{images.Dimensions[2]} pixels, which cannot be used. The images file is damaged or not an images file.", imagesPath);
+        }
         return new MlpDataset(name, split, images.Data, labels.Data, images.Dimensions[1], images.Dimensions[2],
             Path.GetDirectoryName(Path.GetFullPath(imagesPath)) ?? imagesPath);
     }
@@ -62,7 +67,7 @@ public static class MnistFiles
     {
         if (images != labels)
         {
-            throw new MlpToolsException("DatasetCountMismatch", FailureKind.InvalidData,
+            throw new MlpToolsException(ErrorIds.DatasetCountMismatch,
                 $"'{imagesPath}' holds {images} images but '{labelsPath}' holds {labels} labels. " +
                 "The images and labels files must come from the same set.", imagesPath);
         }
@@ -85,7 +90,7 @@ public static class MnistFiles
             return path;
         }
         string[] folders = SearchFolders(folder);
-        throw new MlpToolsException("MnistFileNotFound", FailureKind.ObjectNotFound,
+        throw new MlpToolsException(ErrorIds.MnistFileNotFound,
             $"Cannot find '{stem}' (or '{stem}.gz') in '{string.Join("', '", folders)}'. " +
             "Run 'Get-MnistDataset -Download' to fetch MNIST into the data folder, point -Path at a folder that holds the four IDX files, " +
             $"or set ${DataPathVariable} to such a folder.", folder);

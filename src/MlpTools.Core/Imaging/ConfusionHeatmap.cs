@@ -15,7 +15,7 @@ public static class ConfusionHeatmap
         int n = matrix.ClassCount;
         if (n == 0)
         {
-            throw new MlpToolsException("ImageInputEmpty", FailureKind.InvalidArgument,
+            throw new MlpToolsException(ErrorIds.ImageInputEmpty,
                 "The confusion matrix has no classes to draw.");
         }
         using SKSurface surface = PngImage.NewSurface(width, height);

@@ -40,20 +40,20 @@ public static class DigitGrid
     {
         if (tiles.Count == 0)
         {
-            throw new MlpToolsException("ImageInputEmpty", FailureKind.InvalidArgument,
+            throw new MlpToolsException(ErrorIds.ImageInputEmpty,
                 "There are no images to draw. Pipe predictions from Invoke-MlpPrediction, or give -Index.");
         }
         foreach (DigitTile tile in tiles)
         {
             if (tile.Index < 0 || tile.Index >= dataset.Count)
             {
-                throw new MlpToolsException("ImageIndexOutOfRange", FailureKind.InvalidArgument,
+                throw new MlpToolsException(ErrorIds.DatasetIndexOutOfRange,
                     $"Index {tile.Index} is outside dataset '{dataset.Name}' ({dataset.Split}), which has images 0 to {dataset.Count - 1}. " +
                     "Pass the dataset the predictions were made on.", tile.Index);
             }
             if (dataset.GetLabel(tile.Index) != tile.Label)
             {
-                throw new MlpToolsException("PredictionDatasetMismatch", FailureKind.InvalidArgument,
+                throw new MlpToolsException(ErrorIds.PredictionDatasetMismatch,
                     $"The prediction for image {tile.Index} has label {tile.Label}, but image {tile.Index} of dataset '{dataset.Name}' ({dataset.Split}) is labelled {dataset.GetLabel(tile.Index)}. " +
                     "Pass the dataset the predictions were made on.", tile);
             }
@@ -64,7 +64,7 @@ public static class DigitGrid
     {
         if (columns < 1 || scale < 1)
         {
-            throw new MlpToolsException("ImageSizeInvalid", FailureKind.InvalidArgument,
+            throw new MlpToolsException(ErrorIds.ImageSizeInvalid,
                 $"A grid needs at least 1 column and a scale of at least 1, not {columns} columns at scale {scale}.", columns < 1 ? columns : scale);
         }
         Validate(dataset, tiles);

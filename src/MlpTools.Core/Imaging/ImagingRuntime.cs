@@ -18,7 +18,7 @@ public static class ImagingRuntime
         NativeLibraries.EnsureInstalled();
         if (LoadFailure.Value is Exception failure)
         {
-            throw new MlpToolsException("ImagingUnavailable", FailureKind.NotInstalled, LoadError!, null, failure);
+            throw new MlpToolsException(ErrorIds.ImagingUnavailable, LoadError!, null, failure);
         }
     }
 

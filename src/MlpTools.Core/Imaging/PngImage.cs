@@ -49,13 +49,13 @@ public sealed class PngImage
     {
         if (width < 1 || height < 1 || (long)width * height > MaxPixels)
         {
-            throw new MlpToolsException("ImageSizeInvalid", FailureKind.InvalidArgument,
+            throw new MlpToolsException(ErrorIds.ImageSizeInvalid,
                 $"A picture of {width}x{height} pixels cannot be drawn: each side must be at least 1 and the whole at most {MaxPixels:N0} pixels.", $"{width}x{height}");
         }
         ImagingRuntime.EnsureAvailable();
         var surface = SKSurface.Create(new SKImageInfo(width, height, SKColorType.Rgba8888, SKAlphaType.Premul))
-            ?? throw new MlpToolsException("ImagingUnavailable", FailureKind.ResourceUnavailable,
-                $"SkiaSharp could not create a {width}x{height} picture. Run Test-MlpEnvironment to see whether its native library loads.");
+            ?? throw new MlpToolsException(ErrorIds.ImageAllocationFailed,
+                $"SkiaSharp could not create a {width}x{height} picture: the machine may lack the memory for it. Free memory or draw a smaller picture.");
         surface.Canvas.Clear(SKColors.White);
         return surface;
     }

@@ -25,7 +25,7 @@ public static class TrainingCurves
     {
         if (points.Count == 0)
         {
-            throw new MlpToolsException("ImageInputEmpty", FailureKind.InvalidArgument,
+            throw new MlpToolsException(ErrorIds.ImageInputEmpty,
                 "There are no epoch records to draw. Pipe the output of Invoke-MlpTraining (or Import-Csv of its export).");
         }
         using SKSurface surface = PngImage.NewSurface(width, height);

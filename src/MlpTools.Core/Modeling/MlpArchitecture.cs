@@ -47,7 +47,7 @@ public sealed record MlpArchitecture(
     {
         if (HiddenSizes.Count > MaxHiddenLayers)
         {
-            throw new MlpToolsException("ModelTooLarge", FailureKind.InvalidArgument,
+            throw new MlpToolsException(ErrorIds.ModelTooLarge,
                 $"A network of {HiddenSizes.Count} hidden layers is more than the {MaxHiddenLayers} MlpTools allows. Use fewer -HiddenSize values.", this);
         }
         RequirePositive(InputSize, "InputSize");
@@ -59,26 +59,26 @@ public sealed record MlpArchitecture(
         double parameters = CountParameters();
         if (parameters > MaxParameterCount)
         {
-            throw new MlpToolsException("ModelTooLarge", FailureKind.InvalidArgument,
+            throw new MlpToolsException(ErrorIds.ModelTooLarge,
                 $"A {string.Join('-', new[] { InputSize }.Concat(HiddenSizes).Append(OutputSize))} network has {parameters:0.###e+0} weights and biases; " +
                 $"MlpTools allows at most {MaxParameterCount} (4 GiB). Use smaller -InputSize, -HiddenSize or -OutputSize.", this);
         }
         if (!(Dropout >= 0 && Dropout < 1))
         {
-            throw new MlpToolsException("ModelDropoutInvalid", FailureKind.InvalidArgument,
+            throw new MlpToolsException(ErrorIds.ModelDropoutInvalid,
                 $"Dropout is the probability of zeroing a hidden unit and must be at least 0 and below 1, not {Dropout}.", Dropout);
         }
         // What New-Mlp's parameter types and ranges already ensure, checked here for what comes from files and the core API.
         if (!Enum.IsDefined(Activation.Kind) || !(Activation.Alpha >= 0 && Activation.Alpha <= MaxAlpha) ||
             !(Activation.NegativeSlope >= 0 && Activation.NegativeSlope <= 1))
         {
-            throw new MlpToolsException("ModelActivationInvalid", FailureKind.InvalidArgument,
+            throw new MlpToolsException(ErrorIds.ModelActivationInvalid,
                 $"The activation must be one of {string.Join(", ", Enum.GetNames<Activation>())}, with α from 0 to {MaxAlpha} and a negative slope " +
                 $"from 0 to 1, not {Activation.Kind} with α {Activation.Alpha} and slope {Activation.NegativeSlope}.", Activation);
         }
         if (!Enum.IsDefined(Initialization))
         {
-            throw new MlpToolsException("ModelInitializationInvalid", FailureKind.InvalidArgument,
+            throw new MlpToolsException(ErrorIds.ModelInitializationInvalid,
                 $"The initialisation must be one of {string.Join(", ", Enum.GetNames<Initialization>())}, not {Initialization}.", Initialization);
         }
     }
@@ -87,7 +87,7 @@ public sealed record MlpArchitecture(
     {
         if (value <= 0)
         {
-            throw new MlpToolsException("ModelSizeInvalid", FailureKind.InvalidArgument,
+            throw new MlpToolsException(ErrorIds.ModelSizeInvalid,
                 $"{parameter} must be a positive number of units, not {value}.", value);
         }
     }

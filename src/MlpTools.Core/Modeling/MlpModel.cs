@@ -102,7 +102,7 @@ public sealed class MlpModel : IDisposable
             {
                 layer.Dispose();
             }
-            throw new MlpToolsException("ModelAllocationFailed", FailureKind.ResourceUnavailable,
+            throw new MlpToolsException(ErrorIds.ModelAllocationFailed,
                 $"There is not enough memory for the weights of a {architecture.CountParameters():0.###e+0}-parameter network. " +
                 "Use smaller layers or free memory (dispose models no longer needed).", architecture, e);
         }
@@ -149,7 +149,7 @@ public sealed class MlpModel : IDisposable
         int outputs = preprocessing.Task == MlpTask.Regression ? preprocessing.TargetNames.Count : preprocessing.ClassNames.Count;
         if (inputs != architecture.InputSize || outputs != architecture.OutputSize)
         {
-            throw new MlpToolsException("ModelSizeInvalid", FailureKind.InvalidArgument,
+            throw new MlpToolsException(ErrorIds.ModelSizeInvalid,
                 $"A model with {architecture.InputSize} inputs and {architecture.OutputSize} outputs cannot read data of {inputs} features " +
                 $"with {outputs} {(preprocessing.Task == MlpTask.Regression ? "targets" : "classes")}. Leave -InputSize and -OutputSize out to take them from the dataset.", architecture);
         }
@@ -172,7 +172,7 @@ public sealed class MlpModel : IDisposable
         if (Interlocked.CompareExchange(ref _inUse, 1, 0) != 0)
         {
             // Dispose from another runspace holds the claim for good once it has freed the weights.
-            throw _disposed ? DisposedError() : new MlpToolsException("ModelInUse", FailureKind.InvalidOperation,
+            throw _disposed ? DisposedError() : new MlpToolsException(ErrorIds.ModelInUse,
                 $"Model '{Name}' is busy in another thread or runspace and cannot be used for {operation} at the same time. " +
                 "Wait for the other command to finish, or give each runspace its own model.", this);
         }
@@ -195,11 +195,11 @@ public sealed class MlpModel : IDisposable
         }
     }
 
-    private MlpToolsException ScoringOnlyError(string operation) => new("ModelScoringOnly", FailureKind.InvalidOperation,
+    private MlpToolsException ScoringOnlyError(string operation) => new(ErrorIds.ModelScoringOnly,
         $"Model '{Name}' was imported from an ONNX file, so it can only predict and be measured (Invoke-MlpPrediction, Test-MlpAccuracy) " +
         $"through ONNX Runtime; {operation} needs its network in libtorch. Import the .mlp file it was exported from instead (Import-Mlp <model>.mlp).", this);
 
-    private MlpToolsException DisposedError() => new("ModelDisposed", FailureKind.InvalidOperation,
+    private MlpToolsException DisposedError() => new(ErrorIds.ModelDisposed,
         $"Model '{Name}' has been disposed and its weights are gone. Create or import the model again.", this);
 
     /// <summary>Frees the native weights; while a command is still using the model, that happens when it finishes.</summary>

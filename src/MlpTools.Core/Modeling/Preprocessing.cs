@@ -162,13 +162,13 @@ public sealed record Preprocessing
         string what = $"dataset '{dataset.Name}' ({dataset.Split})";
         if (dataset.HasAnswers && dataset.Task != Task)
         {
-            throw new MlpToolsException("ModelTaskMismatch", FailureKind.InvalidArgument,
+            throw new MlpToolsException(ErrorIds.ModelTaskMismatch,
                 $"Model '{modelName}' is a {Task.ToString().ToLowerInvariant()} model but {what} is {dataset.Task.ToString().ToLowerInvariant()} data. " +
                 $"Create a model for it with 'New-Mlp -Dataset <dataset>'.", dataset);
         }
         if (dataset.IsImage != ReadsImages)
         {
-            throw new MlpToolsException("ModelDataKindMismatch", FailureKind.InvalidArgument,
+            throw new MlpToolsException(ErrorIds.ModelDataKindMismatch,
                 $"Model '{modelName}' reads {(ReadsImages ? "images" : "table rows")} but {what} holds {(dataset.IsImage ? "images" : "table rows")}. " +
                 "Create a model for this data with 'New-Mlp -Dataset <dataset>'.", dataset);
         }
@@ -177,7 +177,7 @@ public sealed record Preprocessing
         {
             if (dataset.FeatureCount != inputSize)
             {
-                throw new MlpToolsException("ModelInputSizeMismatch", FailureKind.InvalidArgument,
+                throw new MlpToolsException(ErrorIds.ModelInputSizeMismatch,
                     $"Model '{modelName}' takes {inputSize} inputs but {what} has images of {dataset.ImageHeight}x{dataset.ImageWidth} = {dataset.FeatureCount} pixels. " +
                     $"Create a model with 'New-Mlp -InputSize {dataset.FeatureCount}'.", dataset);
             }
@@ -186,7 +186,7 @@ public sealed record Preprocessing
         {
             if (Schema!.EncodedWidth != inputSize)
             {
-                throw new MlpToolsException("ModelInputSizeMismatch", FailureKind.InvalidArgument,
+                throw new MlpToolsException(ErrorIds.ModelInputSizeMismatch,
                     $"Model '{modelName}' takes {inputSize} inputs but {what} has {Schema.EncodedWidth} features after one-hot encoding. " +
                     "Create a model for it with 'New-Mlp -Dataset <dataset>'.", dataset);
             }
@@ -195,7 +195,7 @@ public sealed record Preprocessing
         int outputs = Task == MlpTask.Regression ? TargetNames.Count : ClassNames.Count;
         if (outputs != outputSize)
         {
-            throw new MlpToolsException("ModelOutputSizeMismatch", FailureKind.InvalidArgument,
+            throw new MlpToolsException(ErrorIds.ModelOutputSizeMismatch,
                 $"Model '{modelName}' has {outputSize} outputs but {what} has {outputs} {(Task == MlpTask.Regression ? "targets" : "classes")}. " +
                 $"Create a model with 'New-Mlp -Dataset <dataset>' or 'New-Mlp -OutputSize {outputs}'.", dataset);
         }
@@ -230,7 +230,7 @@ public sealed record Preprocessing
         var extra = given.Columns.Select(c => c.Name).Except(model.Columns.Select(c => c.Name), StringComparer.Ordinal).ToList();
         if (missing.Count > 0 || extra.Count > 0)
         {
-            throw new MlpToolsException("ModelFeatureMismatch", FailureKind.InvalidArgument,
+            throw new MlpToolsException(ErrorIds.ModelFeatureMismatch,
                 $"Model '{modelName}' was built for the features {string.Join(", ", model.Columns.Select(c => c.Name))}; {what} " +
                 (missing.Count > 0 ? $"lacks {string.Join(", ", missing)}" : "") + (missing.Count > 0 && extra.Count > 0 ? " and " : "") +
                 (extra.Count > 0 ? $"has {string.Join(", ", extra)} besides" : "") +
@@ -242,7 +242,7 @@ public sealed record Preprocessing
             var (modelColumn, start) = modelStart[column.Name];
             if (modelColumn.Kind != column.Kind)
             {
-                throw new MlpToolsException("ModelFeatureMismatch", FailureKind.InvalidArgument,
+                throw new MlpToolsException(ErrorIds.ModelFeatureMismatch,
                     $"Model '{modelName}' reads '{column.Name}' as {modelColumn.Kind.ToString().ToLowerInvariant()} but in {what} it is {column.Kind.ToString().ToLowerInvariant()}. " +
                     "Build the dataset the way the training data was built (-CategoricalProperty / -CategoricalColumn).", dataset);
             }
@@ -272,10 +272,10 @@ public sealed record Preprocessing
             }
             bool indexNamed = ClassNames.SequenceEqual(MlpDataset.IndexNames(ClassNames.Count)) && dataset.ClassNames.SequenceEqual(MlpDataset.IndexNames(dataset.ClassCount));
             throw indexNamed
-                ? new MlpToolsException("ModelOutputSizeMismatch", FailureKind.InvalidArgument,
+                ? new MlpToolsException(ErrorIds.ModelOutputSizeMismatch,
                     $"Model '{modelName}' has {outputSize} outputs but {what} has labels up to {dataset.ClassCount - 1}. " +
                     $"Create a model with 'New-Mlp -OutputSize {dataset.ClassCount}'.", dataset)
-                : new MlpToolsException("ModelClassUnknown", FailureKind.InvalidArgument,
+                : new MlpToolsException(ErrorIds.ModelClassUnknown,
                     $"{char.ToUpperInvariant(what[0])}{what[1..]} has the class '{dataset.ClassNames[c]}', which model '{modelName}' does not know " +
                     $"(its classes: {string.Join(", ", ClassNames)}). Train a model on data with every class.", dataset);
         }
@@ -287,7 +287,7 @@ public sealed record Preprocessing
         var map = dataset.TargetNames.Select(t => IndexOf(TargetNames, t)).ToArray();
         if (map.Contains(-1) || map.Length != TargetNames.Count)
         {
-            throw new MlpToolsException("ModelTargetMismatch", FailureKind.InvalidArgument,
+            throw new MlpToolsException(ErrorIds.ModelTargetMismatch,
                 $"Model '{modelName}' estimates {string.Join(", ", TargetNames)} but {what} has the target(s) {string.Join(", ", dataset.TargetNames)}. " +
                 "Build the dataset with the model's -TargetProperty / -TargetColumn.", dataset);
         }

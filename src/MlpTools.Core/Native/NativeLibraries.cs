@@ -33,7 +33,7 @@ public static class NativeLibraries
 
     /// <summary>Stops with NativePackageMissing when the platform package is not installed.</summary>
     public static NativeLocation EnsureInstalled() =>
-        Located.Value ?? throw new MlpToolsException("NativePackageMissing", FailureKind.NotInstalled, MissingError!, NativePackage.PackageName(NativePackage.CurrentRuntimeId));
+        Located.Value ?? throw new MlpToolsException(ErrorIds.NativePackageMissing, MissingError!, NativePackage.PackageName(NativePackage.CurrentRuntimeId));
 
     /// <summary>The full path of the native library asked for by <paramref name="name"/>, or null when it is not there.</summary>
     public static string? Resolve(string name) =>

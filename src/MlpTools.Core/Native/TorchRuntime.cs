@@ -20,7 +20,7 @@ public static class TorchRuntime
         }
         if (LoadFailure.Value is Exception failure)
         {
-            throw new MlpToolsException("TorchNativeLoadFailed", FailureKind.NotInstalled,
+            throw new MlpToolsException(ErrorIds.TorchNativeLoadFailed,
                 $"{Diagnose(failure)} Run Test-MlpEnvironment for a full report of what was found.", NativeFolder, failure);
         }
     }

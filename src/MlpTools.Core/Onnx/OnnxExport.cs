@@ -34,7 +34,7 @@ internal static class OnnxExport
     {
         if (model.ParameterCount * 4L > MaxWeightBytes)
         {
-            throw new MlpToolsException("ModelTooLarge", FailureKind.InvalidArgument,
+            throw new MlpToolsException(ErrorIds.ModelTooLarge,
                 $"Model '{model.Name}' has {model.ParameterCount} weights and biases, {model.ParameterCount * 4L} bytes: more than an ONNX file can hold " +
                 "without external data files, which MlpTools does not write. Export it as an MlpTools, PyTorch or SafeTensors file instead.", model);
         }

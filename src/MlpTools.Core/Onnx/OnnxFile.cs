@@ -555,7 +555,7 @@ internal static class OnnxFile
         }
     }
 
-    private static MlpToolsException Unsupported(string path, string what) => new("OnnxModelUnsupported", FailureKind.InvalidData,
+    private static MlpToolsException Unsupported(string path, string what) => new(ErrorIds.OnnxModelUnsupported,
         $"'{path}' is an ONNX file MlpTools cannot score: {what}. MlpTools reads the ONNX files Export-Mlp writes, and plain multilayer perceptrons " +
         $"from elsewhere: one float32 input [batch, features], Gemm or MatMul layers (with Add for biases) joined by Relu, Sigmoid, Tanh, Elu or LeakyRelu, " +
         $"ending in the class scores or their Softmax, opset {MinOpset} to {MaxOpset}, all weights inside the file.", path);

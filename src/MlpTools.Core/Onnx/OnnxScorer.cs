@@ -37,7 +37,7 @@ internal sealed class OnnxScorer : IDisposable
         }
         catch (OnnxRuntimeException e)
         {
-            throw new MlpToolsException("OnnxModelUnsupported", FailureKind.InvalidData,
+            throw new MlpToolsException(ErrorIds.OnnxModelUnsupported,
                 $"'{path}' passed MlpTools' checks but ONNX Runtime refused it: {e.Message} Export the model again, or check it with onnx.checker.check_model.", path, e);
         }
     }
@@ -68,7 +68,7 @@ internal sealed class OnnxScorer : IDisposable
             }
             catch (OnnxRuntimeException e)
             {
-                throw new MlpToolsException("OnnxScoringFailed", FailureKind.InvalidResult,
+                throw new MlpToolsException(ErrorIds.OnnxScoringFailed,
                     $"ONNX Runtime failed to score the model: {e.Message} Check the model with Import-Mlp of the file it was exported from.", this, e);
             }
         }
@@ -123,7 +123,7 @@ public static class OnnxRuntimeInfo
     {
         if (LoadError is string error)
         {
-            throw new MlpToolsException("OnnxRuntimeLoadFailed", FailureKind.NotInstalled,
+            throw new MlpToolsException(ErrorIds.OnnxRuntimeLoadFailed,
                 $"{error} Run Test-MlpEnvironment for a full report of what was found.", null);
         }
     }

@@ -255,7 +255,7 @@ public static class ModelFiles
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            throw new MlpToolsException("ModelFileReadFailed", FailureKind.ResourceUnavailable,
+            throw new MlpToolsException(ErrorIds.ModelFileReadFailed,
                 $"Could not read '{fullPath}': {e.Message}", fullPath, e);
         }
     }

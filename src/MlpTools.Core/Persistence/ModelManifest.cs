@@ -141,7 +141,7 @@ internal sealed record ModelArchitecture
         {
             ToMlpArchitecture().Validate();
         }
-        catch (MlpToolsException e) when (e.ErrorId != "ModelTooLarge")
+        catch (MlpToolsException e) when (e.ErrorId != ErrorIds.ModelTooLarge)
         {
             throw ModelFileErrors.Corrupt(path, $"its architecture is impossible: {e.Message}", e);
         }

@@ -48,7 +48,7 @@ public sealed class TrainingCheckpoint
         }
         if (RegularFile.Exists(fullPath) && WhatIsThere(fullPath, cancel) is string other)
         {
-            throw new MlpToolsException("CheckpointPathOccupied", FailureKind.ResourceExists,
+            throw new MlpToolsException(ErrorIds.CheckpointPathOccupied,
                 $"'{fullPath}' holds {other}, not a checkpoint. -CheckpointPath replaces its file after every epoch, so that file would be lost. " +
                 "Choose another path, or move the file away first.", fullPath);
         }
@@ -69,7 +69,7 @@ public sealed class TrainingCheckpoint
                 ? null
                 : "an MlpTools model file";
         }
-        catch (MlpToolsException e) when (e.ErrorId != "ModelFileReadFailed")
+        catch (MlpToolsException e) when (e.ErrorId != ErrorIds.ModelFileReadFailed)
         {
             return "a file that is not an MlpTools checkpoint";
         }
@@ -83,7 +83,7 @@ public sealed class TrainingCheckpoint
     public static ResumedTraining Resume(string path, MlpDataset train, MlpDataset? validation, CancellationToken cancel = default)
     {
         string fullPath = System.IO.Path.GetFullPath(path);
-        byte[] content = ModelFiles.ReadWhole(fullPath, cancel, () => new MlpToolsException("CheckpointNotFound", FailureKind.ObjectNotFound,
+        byte[] content = ModelFiles.ReadWhole(fullPath, cancel, () => new MlpToolsException(ErrorIds.CheckpointNotFound,
             $"There is no checkpoint at '{fullPath}' to resume from. Start the run with -CheckpointPath (without -Resume) to create one.", fullPath));
         if (ModelFiles.Detect(content, fullPath) != ModelFileFormat.MlpTools)
         {
@@ -94,7 +94,7 @@ public sealed class TrainingCheckpoint
         var manifest = contents.Manifest;
         CheckpointState state = manifest.Training is { } training && manifest.Kind == ModelManifest.CheckpointKind
             ? training
-            : throw new MlpToolsException("NotACheckpoint", FailureKind.InvalidArgument,
+            : throw new MlpToolsException(ErrorIds.NotACheckpoint,
                 $"'{fullPath}' is a model file, not a checkpoint, so there is no run to resume. To train the model further, " +
                 "read it with Import-Mlp and pass it to Invoke-MlpTraining -Model.", fullPath);
         foreach (string entry in new[] { CheckpointState.OptimizerEntry, CheckpointState.RandomStateEntry })
@@ -362,7 +362,7 @@ public sealed class TrainingCheckpoint
     }
 
     private static OptimizerHelper AsHelper(optim.Optimizer optimizer) => optimizer as OptimizerHelper
-        ?? throw new MlpToolsException("CheckpointOptimizerUnsupported", FailureKind.InvalidOperation,
+        ?? throw new MlpToolsException(ErrorIds.CheckpointOptimizerUnsupported,
             $"The {optimizer.GetType().Name} optimiser cannot save its state, so this run cannot be checkpointed.", optimizer);
 
     private static TrainingOptions ReadOptions(JsonElement json, string path)
@@ -392,7 +392,7 @@ public sealed class TrainingCheckpoint
         bool same = recorded is null ? fingerprint is null : recorded.SameData(fingerprint);
         if (!same)
         {
-            throw new MlpToolsException("CheckpointDatasetMismatch", FailureKind.InvalidArgument,
+            throw new MlpToolsException(ErrorIds.CheckpointDatasetMismatch,
                 $"The checkpoint '{path}' was written by a run with {(recorded is null ? "no " + role + " dataset" : $"the {role} dataset {recorded}")}, " +
                 $"but {(fingerprint is null ? "none" : fingerprint.ToString())} was given. Resume with the same data the run started with.", given);
         }

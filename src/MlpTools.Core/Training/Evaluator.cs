@@ -32,13 +32,13 @@ public static class Evaluator
         model.Bind(dataset);
         if (!dataset.HasAnswers)
         {
-            throw new MlpToolsException("DatasetUnlabelled", FailureKind.InvalidArgument,
+            throw new MlpToolsException(ErrorIds.DatasetUnlabelled,
                 $"Dataset '{dataset.Name}' ({dataset.Split}) has no {(model.Task == MlpTask.Regression ? "targets" : "labels")} to measure model '{model.Name}' against. " +
                 "Build it with -LabelProperty/-LabelColumn (or -TargetProperty/-TargetColumn), or use Invoke-MlpPrediction for rows without answers.", dataset);
         }
         if (model.Task != task)
         {
-            throw new MlpToolsException("ModelTaskMismatch", FailureKind.InvalidArgument,
+            throw new MlpToolsException(ErrorIds.ModelTaskMismatch,
                 $"Model '{model.Name}' is a {model.Task.ToString().ToLowerInvariant()} model; this measure is for {task.ToString().ToLowerInvariant()}.", model);
         }
         if (model.Onnx is not null)
@@ -168,14 +168,14 @@ public static class Evaluator
         model.Bind(dataset);
         if (model.Task != task)
         {
-            throw new MlpToolsException("ModelTaskMismatch", FailureKind.InvalidArgument,
+            throw new MlpToolsException(ErrorIds.ModelTaskMismatch,
                 $"Model '{model.Name}' is a {model.Task.ToString().ToLowerInvariant()} model, not a {task.ToString().ToLowerInvariant()} one.", model);
         }
         foreach (int index in indices)
         {
             if (index < 0 || index >= dataset.Count)
             {
-                throw new MlpToolsException("ImageIndexOutOfRange", FailureKind.InvalidArgument,
+                throw new MlpToolsException(ErrorIds.DatasetIndexOutOfRange,
                     $"Index {index} is outside dataset '{dataset.Name}' ({dataset.Split}), which has {(dataset.IsImage ? "images" : "rows")} 0 to {dataset.Count - 1}.", index);
             }
         }

@@ -34,23 +34,23 @@ public static class GradientCheck
         model.Bind(dataset);
         if (model.Task != MlpTask.Classification || !dataset.HasAnswers)
         {
-            throw new MlpToolsException("GradientCheckTaskUnsupported", FailureKind.InvalidArgument,
+            throw new MlpToolsException(ErrorIds.GradientCheckTaskUnsupported,
                 $"The gradient check follows the lecture's derivation for softmax and cross-entropy, so it needs a classification model and labelled data; " +
                 $"model '{model.Name}' is a {model.Task.ToString().ToLowerInvariant()} model and dataset '{dataset.Name}' has {(dataset.HasAnswers ? "answers" : "no labels")}.", model);
         }
         if (dataset.Count == 0)
         {
-            throw new MlpToolsException("DatasetEmpty", FailureKind.InvalidArgument,
+            throw new MlpToolsException(ErrorIds.DatasetEmpty,
                 $"Dataset '{dataset.Name}' ({dataset.Split}) has no images to take gradients over.", dataset);
         }
         if (batchSize <= 0 || weightDecay < 0 || !double.IsFinite(weightDecay))
         {
-            throw new MlpToolsException("GradientCheckOptionInvalid", FailureKind.InvalidArgument,
+            throw new MlpToolsException(ErrorIds.GradientCheckOptionInvalid,
                 $"The batch size must be positive and the weight decay zero or positive; got {batchSize} and {weightDecay}.", batchSize);
         }
         if (method == Method.Backpropagation && model.HiddenSizes.Count != 1)
         {
-            throw new MlpToolsException("GradientCheckMethodInvalid", FailureKind.InvalidArgument,
+            throw new MlpToolsException(ErrorIds.GradientCheckMethodInvalid,
                 $"The lecture derives backpropagation by hand for one hidden layer; model '{model.Name}' has {model.HiddenSizes.Count}. Use -Method FiniteDifferences.", model);
         }
         bool handDerived = method == Method.Backpropagation || (method == Method.Auto && model.HiddenSizes.Count == 1);

@@ -67,7 +67,7 @@ public sealed record AccuracyResult(string ModelName, string DatasetName, string
     {
         if (!(Accuracy >= minimum))
         {
-            throw new MlpToolsException("AccuracyBelowMinimum", FailureKind.InvalidResult,
+            throw new MlpToolsException(ErrorIds.AccuracyBelowMinimum,
                 $"Model '{ModelName}' classified {Correct} of {Total} images of '{DatasetName}' ({Split}) right: accuracy {Accuracy:F4} is below the minimum {minimum:F4}. " +
                 "Train it longer or differently, or check that the dataset is the one it was meant for.", this);
         }

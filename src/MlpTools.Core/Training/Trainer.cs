@@ -24,7 +24,7 @@ public static class Trainer
         model.RequireNetwork("training");
         if (train.Count == 0)
         {
-            throw new MlpToolsException("DatasetEmpty", FailureKind.InvalidArgument,
+            throw new MlpToolsException(ErrorIds.DatasetEmpty,
                 $"Dataset '{train.Name}' ({train.Split}) has no images to train on.", train);
         }
         var (used, usedValidation) = (train, validation);
@@ -32,19 +32,19 @@ public static class Trainer
         {
             if (validation is not null)
             {
-                throw new MlpToolsException("ValidationSourceAmbiguous", FailureKind.InvalidArgument,
+                throw new MlpToolsException(ErrorIds.ValidationSourceAmbiguous,
                     "Give either a validation dataset or a validation fraction of the training set, not both.", options.ValidationFraction);
             }
             (used, usedValidation) = HoldOut(train, options.ValidationFraction, options.Seed);
         }
         if (options.EarlyStopping && usedValidation is null)
         {
-            throw new MlpToolsException("EarlyStoppingNeedsValidation", FailureKind.InvalidArgument,
+            throw new MlpToolsException(ErrorIds.EarlyStoppingNeedsValidation,
                 "Early stopping watches the loss on data the model does not train on. Give -ValidationDataset, or -ValidationFraction to hold out part of the training set.", used);
         }
         if (!used.HasAnswers)
         {
-            throw new MlpToolsException("DatasetUnlabelled", FailureKind.InvalidArgument,
+            throw new MlpToolsException(ErrorIds.DatasetUnlabelled,
                 $"Dataset '{used.Name}' ({used.Split}) has no labels or targets to train on. Build it with -LabelProperty or -TargetProperty (-LabelColumn or -TargetColumn).", used);
         }
         // A model made from sizes alone reads its first training data the way that data asks; after that, data must fit it.
@@ -66,7 +66,7 @@ public static class Trainer
         int held = (int)Math.Round(dataset.Count * fraction);
         if (held == 0 || held == dataset.Count)
         {
-            throw new MlpToolsException("ValidationFractionInvalid", FailureKind.InvalidArgument,
+            throw new MlpToolsException(ErrorIds.ValidationFractionInvalid,
                 $"A validation fraction of {fraction} of {dataset.Count} images leaves {held} for validation and {dataset.Count - held} for training; both need at least one.", fraction);
         }
         int[] order = Enumerable.Range(0, dataset.Count).ToArray();

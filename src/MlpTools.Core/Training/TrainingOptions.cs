@@ -80,7 +80,7 @@ public sealed record TrainingOptions
     {
         if (!condition)
         {
-            throw new MlpToolsException("TrainingOptionInvalid", FailureKind.InvalidArgument, $"{name} must be {what}, not {value}.", value);
+            throw new MlpToolsException(ErrorIds.TrainingOptionInvalid, $"{name} must be {what}, not {value}.", value);
         }
     }
 }

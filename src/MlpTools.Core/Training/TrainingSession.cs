@@ -208,7 +208,7 @@ internal sealed class TrainingSession : IDisposable
     private MlpToolsException Diverged(string what)
     {
         Weights.RestoreLastGood();
-        return new MlpToolsException("TrainingDiverged", FailureKind.InvalidOperation,
+        return new MlpToolsException(ErrorIds.TrainingDiverged,
             $"Training of '{Model.Name}' diverged: {what}. Try a smaller learning rate than {LearningRate} (for example {LearningRate / 10}). " +
             "The model keeps the weights from before the step that broke it.", Model);
     }

@@ -93,7 +93,7 @@ public sealed class ConvertToMlpDatasetCommand : MlpCmdlet
     {
         if (_builder is null)
         {
-            throw new MlpToolsException("DataEmpty", FailureKind.InvalidArgument,
+            throw new MlpToolsException(ErrorIds.DataEmpty,
                 "ConvertTo-MlpDataset received no objects. Pipe rows into it, for example 'Import-Csv data.csv | ConvertTo-MlpDataset -LabelProperty Class'.", null);
         }
         var table = _builder.Build("pipeline objects");

@@ -35,7 +35,7 @@ public sealed class ExportMlpConfusionMatrixCommand : ImageExportCmdlet
         // One picture per file: a second result would silently replace the first.
         if (_drawn is not null)
         {
-            throw new MlpToolsException("ImageInputExtra", FailureKind.InvalidArgument,
+            throw new MlpToolsException(ErrorIds.ImageInputExtra,
                 $"{MyInvocation.MyCommand.Name} draws one result per file and already drew {Describe(_drawn)} to '{Path}'; {Describe(InputObject)} was not drawn. " +
                 "Export each result to its own file, e.g. ForEach-Object { $_ | Export-MlpConfusionMatrix -Path \"$($_.Split).png\" }.", InputObject);
         }

@@ -1,4 +1,5 @@
 using System.Management.Automation;
+using MlpTools.Core;
 using MlpTools.Core.Modeling;
 using MlpTools.Core.Persistence;
 
@@ -26,5 +27,5 @@ public sealed class ImportMlpCommand : FileReadingCmdlet
     public string? Name { get; set; }
 
     protected override void ProcessItem() =>
-        ReadEach("ModelFileNotFound", file => WriteObject(ModelFiles.Import(file, Format, Activation, Name, StopToken)));
+        ReadEach(ErrorIds.ModelFileNotFound, file => WriteObject(ModelFiles.Import(file, Format, Activation, Name, StopToken)));
 }

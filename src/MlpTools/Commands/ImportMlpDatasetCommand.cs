@@ -53,7 +53,7 @@ public sealed class ImportMlpDatasetCommand : FileReadingCmdlet
     [ValidateNotNullOrEmpty]
     public string? Name { get; set; }
 
-    protected override void ProcessItem() => ReadEach("DatasetPathNotFound", path => WriteObject(Import(path)));
+    protected override void ProcessItem() => ReadEach(ErrorIds.DatasetPathNotFound, path => WriteObject(Import(path)));
 
     private MlpDataset Import(string path)
     {
@@ -69,7 +69,7 @@ public sealed class ImportMlpDatasetCommand : FileReadingCmdlet
             }
             if (images.ClassNames.Count < 2)
             {
-                throw new MlpToolsException("ImageFolderSingleClass", FailureKind.InvalidData,
+                throw new MlpToolsException(ErrorIds.ImageFolderSingleClass,
                     $"'{path}' has only the class folder '{images.ClassNames[0]}'; a classifier needs at least two. Put each class's images in a subfolder of its own.", path);
             }
             return MlpDataset.FromImages(name, "All", images.Pixels, images.LabelIndices, images.ClassNames, height, width, ImagePreparation.Resize, path);
@@ -77,7 +77,7 @@ public sealed class ImportMlpDatasetCommand : FileReadingCmdlet
         // A symbolic link that leads nowhere (a loop) is left to the reader, which says so.
         if (!System.IO.Path.Exists(path) && new FileInfo(path).LinkTarget is null)
         {
-            throw new MlpToolsException("DatasetPathNotFound", FailureKind.ObjectNotFound,
+            throw new MlpToolsException(ErrorIds.DatasetPathNotFound,
                 $"There is no file or folder '{path}'. Give a CSV file, or a folder with one subfolder of images per class.", path);
         }
         var table = CsvTableReader.Read(path, Delimiter, new TableBuilderOptions

@@ -42,7 +42,7 @@ internal static class InputObjects
         object? value = input.Properties[name]?.Value;
         if (value is null || value is string { Length: 0 })
         {
-            throw new MlpToolsException("ImageInputInvalid", FailureKind.InvalidArgument,
+            throw new MlpToolsException(ErrorIds.ImageInputInvalid,
                 $"{cmdlet} needs objects with a {name} property, such as {what}; got {Describe(input)}.", input);
         }
         return Convert<T>(value, name, cmdlet, input);
@@ -61,7 +61,7 @@ internal static class InputObjects
         }
         catch (PSInvalidCastException e)
         {
-            throw new MlpToolsException("ImageInputInvalid", FailureKind.InvalidArgument,
+            throw new MlpToolsException(ErrorIds.ImageInputInvalid,
                 $"{cmdlet} cannot read {name} = '{value}' of {Describe(input)} as {typeof(T).Name}.", input, e);
         }
     }

@@ -117,7 +117,7 @@ public sealed class InvokeMlpPredictionCommand : TorchCmdlet
 
     private void PredictRows()
     {
-        var schema = Model.Preprocessing.Schema ?? throw new MlpToolsException("ModelDataKindMismatch", FailureKind.InvalidArgument,
+        var schema = Model.Preprocessing.Schema ?? throw new MlpToolsException(ErrorIds.ModelDataKindMismatch,
             $"Model '{Model.Name}' reads images, not objects. Give it image files with -Path, or a dataset with -Dataset.", Model);
         var rows = _rows.ToArray();
         _rows.Clear();
@@ -156,12 +156,12 @@ public sealed class InvokeMlpPredictionCommand : TorchCmdlet
         var preprocessing = Model.Preprocessing;
         if (!preprocessing.ReadsImages || preprocessing.ImageHeight == 0)
         {
-            throw new MlpToolsException("ModelDataKindMismatch", FailureKind.InvalidArgument, preprocessing.ReadsImages
+            throw new MlpToolsException(ErrorIds.ModelDataKindMismatch, preprocessing.ReadsImages
                 ? $"Model '{Model.Name}' has {Model.InputSize} inputs, which is not a square image, and it was not trained on images that say their size. Train it on an image dataset first."
                 : $"Model '{Model.Name}' reads table rows, not images. Give it objects with -InputObject, or a dataset with -Dataset.", Model);
         }
         bool literal = ParameterSetName == LiteralPathSet;
-        ForEachPath(literal ? LiteralPath : Path, literal, "ImageFileNotFound", file =>
+        ForEachPath(literal ? LiteralPath : Path, literal, ErrorIds.ImageFileNotFound, file =>
         {
             byte[] pixels = ImageFiles.Read(file, preprocessing.ImageHeight, preprocessing.ImageWidth, preprocessing.ImagePreparation);
             RowPrediction answer;

@@ -186,7 +186,7 @@ public sealed class InvokeMlpTrainingCommand : TorchCmdlet
         {
             if (given.ContainsKey(option) && !used)
             {
-                throw new MlpToolsException("TrainingOptionIgnored", FailureKind.InvalidArgument,
+                throw new MlpToolsException(ErrorIds.TrainingOptionIgnored,
                     $"-{option} does nothing without {needed}. Add {needed}, or leave -{option} out.", option);
             }
         }

@@ -48,10 +48,8 @@ public abstract class MlpCmdlet : PSCmdlet
         catch (Exception e) when (e is not PipelineStoppedException and not ActionPreferenceStopException and not RuntimeException)
         {
             // A failure nobody foresaw (libtorch's own exceptions among them): one clear record, not a stack trace.
-            ThrowTerminatingError(new ErrorRecord(e, "UnexpectedEngineFailure", ErrorCategory.NotSpecified, null)
-            {
-                ErrorDetails = new ErrorDetails($"{MyInvocation.MyCommand.Name} failed unexpectedly: {e.Message} Run Get-Error for details and report it with the command you ran."),
-            });
+            ThrowTerminatingError(UnexpectedFailure(e, null,
+                $"{MyInvocation.MyCommand.Name} failed unexpectedly: {e.Message} Run Get-Error for details and report it with the command you ran."));
         }
         finally
         {
@@ -134,7 +132,7 @@ public abstract class MlpCmdlet : PSCmdlet
             }
             if (matches.Count == 0)
             {
-                WriteError(ToErrorRecord(new MlpToolsException(notFoundId, FailureKind.ObjectNotFound, $"No file matches '{pattern}'.", pattern)));
+                WriteError(ToErrorRecord(new MlpToolsException(notFoundId, $"No file matches '{pattern}'.", pattern)));
             }
             files.AddRange(matches);
         }
@@ -161,15 +159,23 @@ public abstract class MlpCmdlet : PSCmdlet
             catch (Exception e) when (e is not MlpToolsException and not PipelineStoppedException and not OperationCanceledException)
             {
                 // Not even a failure nobody foresaw stops the others: the record names the file.
-                WriteError(new ErrorRecord(e, "UnexpectedEngineFailure", ErrorCategory.NotSpecified, path)
-                {
-                    ErrorDetails = new ErrorDetails($"{MyInvocation.MyCommand.Name} could not read '{path}': {e.Message} Run Get-Error for details and report it with the file."),
-                });
+                WriteError(UnexpectedFailure(e, path,
+                    $"{MyInvocation.MyCommand.Name} could not read '{path}': {e.Message} Run Get-Error for details and report it with the file."));
             }
         }
     }
 
-    internal static ErrorRecord ToErrorRecord(MlpToolsException e) => new(e, e.ErrorId, e.Kind switch
+    internal static ErrorRecord ToErrorRecord(MlpToolsException e) => ToErrorRecord(e, e.ErrorId, e.Target);
+
+    private static ErrorRecord UnexpectedFailure(Exception e, object? target, string details)
+    {
+        ErrorRecord record = ToErrorRecord(e, ErrorIds.UnexpectedEngineFailure, target);
+        record.ErrorDetails = new ErrorDetails(details);
+        return record;
+    }
+
+    /// <summary>A record with its category from the catalogue of error ids.</summary>
+    private static ErrorRecord ToErrorRecord(Exception e, string errorId, object? target) => new(e, errorId, ErrorIds.KindOf(errorId) switch
     {
         FailureKind.ObjectNotFound => ErrorCategory.ObjectNotFound,
         FailureKind.InvalidData => ErrorCategory.InvalidData,
@@ -183,5 +189,5 @@ public abstract class MlpCmdlet : PSCmdlet
         FailureKind.InvalidResult => ErrorCategory.InvalidResult,
         FailureKind.WriteError => ErrorCategory.WriteError,
         _ => ErrorCategory.NotSpecified,
-    }, e.Target);
+    }, target);
 }

@@ -71,7 +71,7 @@ public sealed class NewMlpCommand : MlpCmdlet
             outputSize = bound.ContainsKey(nameof(OutputSize)) ? OutputSize : answers;
             if (answers == 0 || answers > outputSize)
             {
-                throw new MlpToolsException("ModelOutputSizeMismatch", FailureKind.InvalidArgument,
+                throw new MlpToolsException(ErrorIds.ModelOutputSizeMismatch,
                     answers == 0
                         ? $"Dataset '{Dataset.Name}' has no labels or targets, so it cannot say what the model's outputs are. Build it with -LabelProperty or -TargetProperty."
                         : $"Dataset '{Dataset.Name}' has {answers} {(Dataset.Task == MlpTask.Regression ? "targets" : "classes")}; -OutputSize {outputSize} is too few. Leave -OutputSize out.", Dataset);
@@ -79,7 +79,7 @@ public sealed class NewMlpCommand : MlpCmdlet
             preprocessing = Preprocessing.Of(Dataset, outputSize);
             if (inputSize != Dataset.FeatureCount)
             {
-                throw new MlpToolsException("ModelInputSizeMismatch", FailureKind.InvalidArgument,
+                throw new MlpToolsException(ErrorIds.ModelInputSizeMismatch,
                     $"Dataset '{Dataset.Name}' has {Dataset.FeatureCount} features; -InputSize {inputSize} does not fit it. Leave -InputSize out.", Dataset);
             }
         }

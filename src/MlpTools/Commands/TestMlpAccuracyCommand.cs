@@ -32,7 +32,7 @@ public sealed class TestMlpAccuracyCommand : TorchCmdlet
         {
             if (MinimumAccuracy is not null)
             {
-                throw new MlpToolsException("AccuracyNotApplicable", FailureKind.InvalidArgument,
+                throw new MlpToolsException(ErrorIds.AccuracyNotApplicable,
                     $"Model '{Model.Name}' is a regression model, which has no accuracy. Check its .R2 or .Rmse instead, for example " +
                     "'if ((Test-MlpAccuracy -Model $m -Dataset $d).R2 -lt 0.8) { throw }'.", Model);
             }

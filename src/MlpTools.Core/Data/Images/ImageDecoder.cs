@@ -29,7 +29,7 @@ internal static class ImageDecoder
             SKImageInfo header = codec.Info;
             if ((long)header.Width * header.Height > MaxSourcePixels)
             {
-                throw new MlpToolsException("ImageTooLarge", FailureKind.InvalidData,
+                throw new MlpToolsException(ErrorIds.ImageTooLarge,
                     $"'{fullPath}' is {header.Width}x{header.Height} pixels, more than the {MaxSourcePixels / 1_000_000} megapixels MlpTools decodes. " +
                     "Scale it down with an image editor first (a digit or a thumbnail needs only a few hundred pixels a side).", fullPath);
             }
@@ -76,7 +76,7 @@ internal static class ImageDecoder
             using var stream = RegularFile.OpenRead(fullPath, () => NotFound(fullPath, null));
             if (stream.Length > MaxFileBytes)
             {
-                throw new MlpToolsException("ImageTooLarge", FailureKind.InvalidData,
+                throw new MlpToolsException(ErrorIds.ImageTooLarge,
                     $"'{fullPath}' is {stream.Length / (1024 * 1024)} MB, more than any image MlpTools decodes (at most {MaxSourcePixels / 1_000_000} megapixels). " +
                     "Check that it is the image you meant, or scale it down first.", fullPath);
             }
@@ -90,15 +90,15 @@ internal static class ImageDecoder
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            throw new MlpToolsException("ImageFileUnreadable", FailureKind.ResourceUnavailable,
+            throw new MlpToolsException(ErrorIds.ImageFileUnreadable,
                 $"Cannot read the image file '{fullPath}': {e.Message} Check that you may read it and that it is a regular file.", fullPath, e);
         }
     }
 
-    private static MlpToolsException NotFound(string fullPath, Exception? inner) => new("ImageFileNotFound", FailureKind.ObjectNotFound,
+    private static MlpToolsException NotFound(string fullPath, Exception? inner) => new(ErrorIds.ImageFileNotFound,
         $"Cannot find the image file '{fullPath}'. Check the path (Get-ChildItem lists what is there).", fullPath, inner);
 
     private static MlpToolsException Invalid(string fullPath, string reason, Exception? inner = null) =>
-        new("ImageFileInvalid", FailureKind.InvalidData,
+        new(ErrorIds.ImageFileInvalid,
             $"'{fullPath}' cannot be read as an image: {reason.TrimEnd('.')}. Open it in an image viewer to check it, and save it again as PNG or JPEG.", fullPath, inner);
 }

@@ -75,7 +75,7 @@ public static class ImageFiles
     {
         if (height is < 1 or > MaxSide || width is < 1 or > MaxSide)
         {
-            throw new MlpToolsException("ImageSizeInvalid", FailureKind.InvalidArgument,
+            throw new MlpToolsException(ErrorIds.ImageSizeInvalid,
                 $"Images cannot be prepared at {height}x{width} pixels: height and width must each be 1 to {MaxSide}. " +
                 "Use the size the model was trained on (28x28 for MNIST).", $"{height}x{width}");
         }

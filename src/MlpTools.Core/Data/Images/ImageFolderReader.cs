@@ -22,7 +22,7 @@ public static class ImageFolderReader
         string fullRoot = Path.GetFullPath(root);
         if (!Directory.Exists(fullRoot))
         {
-            throw new MlpToolsException("FolderNotFound", FailureKind.ObjectNotFound, File.Exists(fullRoot)
+            throw new MlpToolsException(ErrorIds.FolderNotFound, File.Exists(fullRoot)
                 ? $"'{fullRoot}' is a file, not a folder. Give a folder with one subfolder of images per class."
                 : $"Cannot find the folder '{fullRoot}'. Check the path; it must hold one subfolder of images per class.", fullRoot);
         }
@@ -54,7 +54,7 @@ public static class ImageFolderReader
         long imageSize = (long)height * width;
         if (files.Count * imageSize > Array.MaxLength)
         {
-            throw new MlpToolsException("ImageFolderTooLarge", FailureKind.InvalidArgument,
+            throw new MlpToolsException(ErrorIds.ImageFolderTooLarge,
                 $"'{fullRoot}' holds {files.Count:N0} images; at {height}x{width} they would take {files.Count * imageSize:N0} bytes, more than one dataset holds ({Array.MaxLength:N0}). " +
                 "Choose a smaller image size, or split the folder into parts.", fullRoot);
         }
@@ -81,13 +81,13 @@ public static class ImageFolderReader
                 : Directory.GetFiles(fullRoot, "*", visibleOnly).Count(IsImage) is int loose and > 0
                     ? $"has no class subfolders, only {loose} image(s) directly in it"
                     : "has no class subfolders";
-            throw new MlpToolsException("ImageFolderEmpty", FailureKind.InvalidData,
+            throw new MlpToolsException(ErrorIds.ImageFolderEmpty,
                 $"'{fullRoot}' {found}. Put the images of each class in a subfolder named after the class " +
                 $"({Path.Combine("root", "cat", "1.png")}, {Path.Combine("root", "dog", "2.jpg")}), as torchvision's ImageFolder expects.", fullRoot);
         }
         if (emptyClasses.Count > 0)
         {
-            throw new MlpToolsException("ImageFolderClassEmpty", FailureKind.InvalidData,
+            throw new MlpToolsException(ErrorIds.ImageFolderClassEmpty,
                 $"The class folder(s) '{string.Join("', '", emptyClasses)}' hold no PNG or JPEG file, so their class would have no example. " +
                 "Add images to them, or move them out of the dataset folder.", emptyClasses[0]);
         }

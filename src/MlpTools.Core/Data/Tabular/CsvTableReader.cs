@@ -16,21 +16,21 @@ public static class CsvTableReader
     {
         if (delimiter is '"' or '\r' or '\n' || delimiter > 127)
         {
-            throw new MlpToolsException("CsvDelimiterInvalid", FailureKind.InvalidArgument,
+            throw new MlpToolsException(ErrorIds.CsvDelimiterInvalid,
                 $"'{delimiter}' cannot separate CSV fields. Use an ASCII character other than a quote or a line break, such as ',', ';' or a tab.", delimiter);
         }
         // Folders, devices, FIFOs (whose open would block) and link loops are refused before anything is opened.
-        using var stream = RegularFile.OpenRead(path, () => new MlpToolsException("CsvFileNotFound", FailureKind.ObjectNotFound,
+        using var stream = RegularFile.OpenRead(path, () => new MlpToolsException(ErrorIds.CsvFileNotFound,
             $"'{path}' is not a file. Give the path of a CSV file.", path));
         var records = new CsvRecords(stream, (byte)delimiter, path);
         if (!records.MoveNext())
         {
-            throw new MlpToolsException("DataEmpty", FailureKind.InvalidData, $"'{path}' is empty: it needs a header row and data rows.", path);
+            throw new MlpToolsException(ErrorIds.DataEmpty, $"'{path}' is empty: it needs a header row and data rows.", path);
         }
         string[] header = records.FieldsAsText();
         if (TableBuilder.FindRepeatedName(header) is string bad)
         {
-            throw new MlpToolsException("CsvHeaderInvalid", FailureKind.InvalidData,
+            throw new MlpToolsException(ErrorIds.CsvHeaderInvalid,
                 $"The header (line 1) of '{path}' has {(string.IsNullOrWhiteSpace(bad) ? "an empty column name" : $"the column name '{bad}' twice (names ignore case)")}. " +
                 "Give every column a distinct name in the first line; check that the file has a header and that -Delimiter is right.", path);
         }
@@ -42,7 +42,7 @@ public static class CsvTableReader
         {
             if (records.FieldCount != header.Length)
             {
-                throw new MlpToolsException("CsvRowRagged", FailureKind.InvalidData,
+                throw new MlpToolsException(ErrorIds.CsvRowRagged,
                     $"Line {records.Line} of '{path}' has {records.FieldCount} fields but the header has {header.Length}. Every row needs one field per " +
                     $"column; quote fields that contain the delimiter '{delimiter}' or line breaks, and check -Delimiter.", path);
             }
@@ -291,7 +291,7 @@ public static class CsvTableReader
         }
 
         private MlpToolsException QuoteError(string problem) =>
-            new("CsvQuoteInvalid", FailureKind.InvalidData,
+            new(ErrorIds.CsvQuoteInvalid,
                 $"Line {_nextLine} of '{path}' is not valid CSV: {problem}. A quoted field must end with a quote followed by the delimiter or " +
                 "the end of the line, and a quote inside it must be doubled (\"\").", path);
     }

@@ -134,6 +134,6 @@ public sealed class FeatureSchema
     }
 
     private static MlpToolsException Invalid(string problem) =>
-        new("FeatureSchemaInvalid", FailureKind.InvalidData,
+        new(ErrorIds.FeatureSchemaInvalid,
             $"The model's feature schema is damaged: {problem}. Train the model again, or load it from an undamaged file.");
 }

@@ -17,7 +17,7 @@ public sealed partial class TableBuilder
         UndoUnfinishedRow();
         if (_rowCount == 0)
         {
-            throw new MlpToolsException("DataEmpty", FailureKind.InvalidData,
+            throw new MlpToolsException(ErrorIds.DataEmpty,
                 $"'{sourceDescription}' has no data rows. Give it a header and at least one row per class.", sourceDescription);
         }
         var warnings = new List<string>();
@@ -33,7 +33,7 @@ public sealed partial class TableBuilder
         // One input per category: an identifier or free-text column would turn a small file into gigabytes of one-hot zeros.
         if (encodings.Select(e => e.Column).FirstOrDefault(c => c.Categories.Count > MaxCategoriesPerColumn) is FeatureColumn wide)
         {
-            throw new MlpToolsException("CategoryCountTooLarge", FailureKind.InvalidData,
+            throw new MlpToolsException(ErrorIds.CategoryCountTooLarge,
                 $"The column '{wide.Name}' of '{sourceDescription}' has {wide.Categories.Count} different text values; one-hot encoding makes each " +
                 $"one an input, and MlpTools allows at most {MaxCategoriesPerColumn} per column. It looks like an identifier or free text: " +
                 "leave it out with -FeatureProperty / -FeatureColumn, or turn it into numbers first.", wide.Name);
@@ -46,7 +46,7 @@ public sealed partial class TableBuilder
         int width = schema.EncodedWidth;
         if ((long)rows.Length * width > Array.MaxLength)
         {
-            throw new MlpToolsException("DataTooLarge", FailureKind.InvalidData,
+            throw new MlpToolsException(ErrorIds.DataTooLarge,
                 $"'{sourceDescription}' encodes to {rows.Length} rows x {width} features, more than one array can hold. Use fewer rows, " +
                 "or fewer categorical columns (each category is one input).", sourceDescription);
         }
@@ -66,7 +66,7 @@ public sealed partial class TableBuilder
             (classNames, int[] classOfCode) = SortedPresentCategories(_label, rows);
             if (classNames.Length < 2)
             {
-                throw new MlpToolsException("LabelSingleClass", FailureKind.InvalidData,
+                throw new MlpToolsException(ErrorIds.LabelSingleClass,
                     $"The label column '{_label.Name}' of '{sourceDescription}' has only one class ('{classNames[0]}') in its {rows.Length} rows; " +
                     "a classifier needs at least two. Check that the right column is the label, or give rows of the other classes.", _label.Name);
             }
@@ -113,7 +113,7 @@ public sealed partial class TableBuilder
         string perColumn = string.Join(", ", _used.Select((c, i) => (c.Name, Count: missingPerColumn[i])).Where(x => x.Count > 0).Select(x => $"'{x.Name}' {x.Count}"));
         if (kept == 0)
         {
-            throw new MlpToolsException("DataEmpty", FailureKind.InvalidData,
+            throw new MlpToolsException(ErrorIds.DataEmpty,
                 $"Every one of the {_rowCount} rows of '{sourceDescription}' has a missing value (empty cells per column: {perColumn}), so -MissingValue " +
                 "DropRow leaves nothing. Use -MissingValue Fill, or leave the emptiest columns out of the features.", sourceDescription);
         }
@@ -129,7 +129,7 @@ public sealed partial class TableBuilder
     {
         if (column.Kind is null)
         {
-            throw new MlpToolsException("DataValueMissing", FailureKind.InvalidData,
+            throw new MlpToolsException(ErrorIds.DataValueMissing,
                 $"Column '{column.Name}' of '{sourceDescription}' has no value in any row, so it cannot be filled. Leave it out of the features " +
                 "(-FeatureColumn / -FeatureProperty).", column.Name);
         }

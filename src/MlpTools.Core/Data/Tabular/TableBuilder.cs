@@ -72,7 +72,7 @@ public sealed partial class TableBuilder
         }
         if (options.RequireLabel && !hasLabel && !hasTargets)
         {
-            throw new MlpToolsException("LabelColumnNotFound", FailureKind.InvalidArgument,
+            throw new MlpToolsException(ErrorIds.LabelColumnNotFound,
                 $"No label column was named. Name the column holding the classes with -LabelColumn (-LabelProperty), or numeric targets " +
                 $"with -TargetColumn (-TargetProperty). The columns are {available}.");
         }
@@ -82,7 +82,7 @@ public sealed partial class TableBuilder
         {
             if (!indexOf.TryGetValue(options.LabelColumn!, out int index))
             {
-                throw new MlpToolsException("LabelColumnNotFound", FailureKind.InvalidArgument,
+                throw new MlpToolsException(ErrorIds.LabelColumnNotFound,
                     $"The label column '{options.LabelColumn}' is not in the data. The columns are {available}.", options.LabelColumn);
             }
             _label = new Column(columnNames[index], index, Role.Label, ColumnKind.Categorical) { Categories = new CategoryTable() };
@@ -105,7 +105,7 @@ public sealed partial class TableBuilder
             : LearnedFeatures(options, indexOf, columnNames, taken, available);
         if (_features.Length == 0)
         {
-            throw new MlpToolsException("DataColumnNotFound", FailureKind.InvalidArgument,
+            throw new MlpToolsException(ErrorIds.DataColumnNotFound,
                 $"There are no feature columns: the data has only {available}. A model needs at least one column besides the label or targets.");
         }
         _used = _features.Concat(_targets).Concat(_label is null ? Array.Empty<Column>() : new[] { _label }).OrderBy(c => c.InputIndex).ToArray();
@@ -196,10 +196,10 @@ public sealed partial class TableBuilder
     private static int IndexOrThrow(Dictionary<string, int> indexOf, string name, string what, string available) =>
         indexOf.TryGetValue(name, out int index)
             ? index
-            : throw new MlpToolsException("DataColumnNotFound", FailureKind.InvalidArgument,
+            : throw new MlpToolsException(ErrorIds.DataColumnNotFound,
                 $"The {what} '{name}' is not in the data. The columns are {available}.", name);
 
-    private static MlpToolsException Conflict(string message) => new("DataColumnConflict", FailureKind.InvalidArgument, message);
+    private static MlpToolsException Conflict(string message) => new(ErrorIds.DataColumnConflict, message);
 
     /// <summary>
     /// Adds a row of text cells (null or blank: missing), one per column in the order of the column names. Not an AddRow
@@ -261,7 +261,7 @@ public sealed partial class TableBuilder
         {
             if (_capacity == Array.MaxLength)
             {
-                throw new MlpToolsException("DataTooLarge", FailureKind.InvalidData,
+                throw new MlpToolsException(ErrorIds.DataTooLarge,
                     $"The data has more than {Array.MaxLength} rows, more than one dataset can hold. Split it into several files.");
             }
             _capacity = (int)Math.Min(Array.MaxLength, Math.Max(1024L, _capacity * 2L));
