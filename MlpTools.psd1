@@ -26,6 +26,7 @@
         'ConvertTo-MlpDataset'
         'Import-MlpDataset'
         'Split-MlpDataset'
+        'Invoke-MlpSweep'
     )
     FormatsToProcess     = @('MlpTools.Format.ps1xml')
     FunctionsToExport    = @()

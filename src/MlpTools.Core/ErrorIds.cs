@@ -137,6 +137,25 @@ public static class ErrorIds
     [Kind(FailureKind.InvalidArgument)] public const string PredictionDatasetMismatch = nameof(PredictionDatasetMismatch);
     [Kind(FailureKind.ResourceUnavailable)] public const string ImageAllocationFailed = nameof(ImageAllocationFailed);
 
+    // Sweeps: the space, its result file and the sessions trials run in.
+    [Kind(FailureKind.InvalidResult)] public const string SweepTrialFailed = nameof(SweepTrialFailed);
+    [Kind(FailureKind.ResourceExists)] public const string SweepResultFileExists = nameof(SweepResultFileExists);
+    [Kind(FailureKind.WriteError)] public const string SweepResultFileWriteFailed = nameof(SweepResultFileWriteFailed);
+    [Kind(FailureKind.InvalidData)] public const string SweepResultFileMismatch = nameof(SweepResultFileMismatch);
+    [Kind(FailureKind.InvalidData)] public const string SweepResultFileDamaged = nameof(SweepResultFileDamaged);
+    [Kind(FailureKind.InvalidData)] public const string SweepDatasetPayloadInvalid = nameof(SweepDatasetPayloadInvalid);
+    [Kind(FailureKind.InvalidArgument)] public const string SweepSpaceEmpty = nameof(SweepSpaceEmpty);
+    [Kind(FailureKind.InvalidArgument)] public const string SweepRangeInvalid = nameof(SweepRangeInvalid);
+    [Kind(FailureKind.InvalidArgument)] public const string SweepParameterValueInvalid = nameof(SweepParameterValueInvalid);
+    [Kind(FailureKind.InvalidArgument)] public const string SweepParameterDuplicate = nameof(SweepParameterDuplicate);
+    [Kind(FailureKind.InvalidArgument)] public const string SweepRangeNeedsCount = nameof(SweepRangeNeedsCount);
+    [Kind(FailureKind.InvalidArgument)] public const string SweepSpaceTooLarge = nameof(SweepSpaceTooLarge);
+    [Kind(FailureKind.InvalidOperation)] public const string SweepSessionVersionMismatch = nameof(SweepSessionVersionMismatch);
+    [Kind(FailureKind.ConnectionError)] public const string SweepSessionUnavailable = nameof(SweepSessionUnavailable);
+    [Kind(FailureKind.InvalidArgument)] public const string SweepResumeWithoutResultPath = nameof(SweepResumeWithoutResultPath);
+    [Kind(FailureKind.ResourceUnavailable)] public const string SweepNoWorkerLeft = nameof(SweepNoWorkerLeft);
+    [Kind(FailureKind.InvalidArgument)] public const string SweepParameterUnknown = nameof(SweepParameterUnknown);
+
     private static readonly Lazy<IReadOnlyDictionary<string, FailureKind>> Kinds = new(() =>
         typeof(ErrorIds).GetFields(BindingFlags.Public | BindingFlags.Static).Where(field => field.IsLiteral).ToDictionary(
             field => (string)field.GetRawConstantValue()!,

@@ -17,6 +17,7 @@ BeforeDiscovery {
         @{ Name = 'ConvertTo-MlpDataset'; OutputType = @('MlpTools.Core.Data.MlpDataset') }
         @{ Name = 'Import-MlpDataset'; OutputType = @('MlpTools.Core.Data.MlpDataset') }
         @{ Name = 'Split-MlpDataset'; OutputType = @('MlpTools.Core.Data.MlpDataset') }
+        @{ Name = 'Invoke-MlpSweep'; OutputType = @('MlpTools.Core.Sweeps.SweepTrialResult') }
     )
 }
 
@@ -25,17 +26,17 @@ BeforeAll {
     . (Join-Path $PSScriptRoot 'TestHelpers.ps1')
 
     $expectedCmdlets = 'ConvertTo-MlpDataset', 'Export-Mlp', 'Export-MlpConfusionMatrix', 'Export-MlpDigitGrid', 'Export-MlpTrainingCurve', 'Get-MnistDataset', 'Import-Mlp',
-        'Import-MlpDataset', 'Invoke-MlpActivation', 'Invoke-MlpPrediction', 'Invoke-MlpTraining', 'New-Mlp', 'Show-MlpDigit', 'Split-MlpDataset', 'Test-MlpAccuracy',
+        'Import-MlpDataset', 'Invoke-MlpActivation', 'Invoke-MlpPrediction', 'Invoke-MlpSweep', 'Invoke-MlpTraining', 'New-Mlp', 'Show-MlpDigit', 'Split-MlpDataset', 'Test-MlpAccuracy',
         'Test-MlpEnvironment', 'Test-MlpGradient'
     $manifest = Import-PowerShellDataFile -LiteralPath $env:MLPTOOLS_MODULE
 }
 
 Describe 'The MlpTools module' {
     Context 'Commands' {
-        It 'exports exactly the seventeen cmdlets' {
+        It 'exports exactly the eighteen cmdlets' {
             $commands = @(Get-Command -Module MlpTools)
             $commands.Name | Sort-Object | Should -BeExactly $expectedCmdlets
-            $commands.CommandType | Should -Be (@('Cmdlet') * 17)
+            $commands.CommandType | Should -Be (@('Cmdlet') * 18)
         }
 
         It '<Name> is a compiled cmdlet from MlpTools.Commands' -ForEach $cmdlets {
@@ -60,7 +61,7 @@ Describe 'The MlpTools module' {
             (Get-Module MlpTools).PowerShellVersion | Should -Be ([version]'7.4')
         }
 
-        It 'lists the seventeen cmdlets and its format views, and exports nothing else' {
+        It 'lists the eighteen cmdlets and its format views, and exports nothing else' {
             $manifest.FormatsToProcess | Should -BeExactly 'MlpTools.Format.ps1xml'
             (Get-Module MlpTools).ExportedFormatFiles | Should -Be (Join-Path (Split-Path $env:MLPTOOLS_MODULE) 'MlpTools.Format.ps1xml')
             $manifest.CmdletsToExport | Sort-Object | Should -BeExactly $expectedCmdlets

@@ -82,6 +82,12 @@ public sealed class MlpDataset
         new(name, split, source, table.RowCount, null, table.Features, table.LabelIndices, table.Targets,
             table.ClassNames ?? Array.Empty<string>(), table.TargetNames ?? Array.Empty<string>(), table.Schema, 0, 0, ImagePreparation.Resize);
 
+    /// <summary>A dataset from its parts as another dataset holds them (a sweep's copy sent to a remote session).</summary>
+    internal static MlpDataset FromParts(string name, string split, string source, int count, byte[]? pixels, float[]? features, int[]? labels,
+        float[]? targets, IReadOnlyList<string> classNames, IReadOnlyList<string> targetNames, FeatureSchema? schema, int imageHeight, int imageWidth,
+        ImagePreparation imagePreparation) =>
+        new(name, split, source, count, pixels, features, labels, targets, classNames, targetNames, schema, imageHeight, imageWidth, imagePreparation);
+
     public string Name { get; }
     public string Split { get; }
     /// <summary>Where the data came from: the folder or files it was read from.</summary>
