@@ -156,6 +156,9 @@ public static class ErrorIds
     [Kind(FailureKind.ResourceUnavailable)] public const string SweepNoWorkerLeft = nameof(SweepNoWorkerLeft);
     [Kind(FailureKind.InvalidArgument)] public const string SweepParameterUnknown = nameof(SweepParameterUnknown);
 
+    // Devices.
+    [Kind(FailureKind.NotInstalled)] public const string DeviceUnavailable = nameof(DeviceUnavailable);
+
     private static readonly Lazy<IReadOnlyDictionary<string, FailureKind>> Kinds = new(() =>
         typeof(ErrorIds).GetFields(BindingFlags.Public | BindingFlags.Static).Where(field => field.IsLiteral).ToDictionary(
             field => (string)field.GetRawConstantValue()!,

@@ -16,13 +16,15 @@ public sealed class MlpModel : IDisposable
 {
     private readonly Sequential? _network;
     private readonly OnnxScorer? _onnx;
+    private torch.Device? _torchDevice;
     private int _inUse;
     // Read by Acquire on one thread while Dispose may set it on another.
     private volatile bool _disposed;
 
-    private MlpModel(string name, MlpArchitecture architecture, long seed, Sequential network, Preprocessing preprocessing)
+    private MlpModel(string name, MlpArchitecture architecture, long seed, Sequential network, Preprocessing preprocessing, ComputeDevice device, torch.Device torchDevice)
     {
         Name = name;
+        (Device, _torchDevice) = (device, torchDevice);
         Preprocessing = preprocessing;
         Architecture = architecture;
         Seed = seed;
@@ -66,6 +68,15 @@ public sealed class MlpModel : IDisposable
     /// <summary>Layer widths from input to output, e.g. 784-256-10.</summary>
     public string Layers => string.Join('-', new[] { InputSize }.Concat(HiddenSizes).Append(OutputSize));
 
+    /// <summary>
+    /// Where the weights live and the model computes: Cpu, the only device of this package (see <see cref="ComputeDevices"/>).
+    /// Not stored in model files: a model is read onto Cpu or the device Import-Mlp is given. An ONNX model runs on ONNX Runtime's CPU.
+    /// </summary>
+    public ComputeDevice Device { get; private set; }
+
+    /// <summary>The libtorch device every tensor for this model is made on.</summary>
+    internal torch.Device TorchDevice => _torchDevice ?? throw ScoringOnlyError("this operation");
+
     /// <summary>What computes the model's answers: libtorch, or ONNX Runtime for a model imported from an ONNX file (which can only predict).</summary>
     public ModelRuntime Runtime => _onnx is null ? ModelRuntime.LibTorch : ModelRuntime.OnnxRuntime;
 
@@ -83,17 +94,20 @@ public sealed class MlpModel : IDisposable
     /// Builds a model with zero biases and weights drawn (kaiming-normal by default, as the notebook's
     /// nn.init.kaiming_normal_) from a generator seeded with <paramref name="seed"/>.
     /// </summary>
-    public static MlpModel Create(string name, MlpArchitecture architecture, long seed, Preprocessing? preprocessing = null)
+    public static MlpModel Create(string name, MlpArchitecture architecture, long seed, Preprocessing? preprocessing = null, ComputeDevice device = ComputeDevice.Cpu)
     {
         architecture.Validate();
         TorchRuntime.EnsureAvailable();
+        var torchDevice = device.ToTorch();
 
         var layers = new List<(string, nn.Module<Tensor, Tensor>)>();
         try
         {
             preprocessing ??= Preprocessing.ForSizes(architecture.InputSize, architecture.OutputSize);
             RequireFits(preprocessing, architecture);
-            return new MlpModel(name, architecture, seed, nn.Sequential(BuildLayers(architecture, seed, layers)), preprocessing);
+            // The weights are drawn on the CPU, then moved: one seed gives the same model on every device.
+            var network = nn.Sequential(BuildLayers(architecture, seed, layers)).to(torchDevice);
+            return new MlpModel(name, architecture, seed, network, preprocessing, device, torchDevice);
         }
         catch (Exception e) when (e is not MlpToolsException && e.Message.Contains("allocate", StringComparison.OrdinalIgnoreCase))
         {
@@ -134,6 +148,17 @@ public sealed class MlpModel : IDisposable
             }
         }
         return layers;
+    }
+
+    /// <summary>Moves the weights to <paramref name="device"/>, for a caller that holds the model's lease (training with -Device).</summary>
+    internal void MoveTo(ComputeDevice device)
+    {
+        if (device != Device)
+        {
+            var torchDevice = device.ToTorch();
+            Network.to(torchDevice);
+            (Device, _torchDevice) = (device, torchDevice);
+        }
     }
 
     /// <summary>Logits for a batch of flattened images scaled to [0,1].</summary>

@@ -23,7 +23,9 @@ internal sealed class SeededDropout : nn.Module<Tensor, Tensor>
             // A new handle, not the input itself: Sequential disposes each layer's output once the next layer has read it.
             return input.alias();
         }
-        using var keep = empty_like(input).bernoulli_(1 - _probability, Generator);
+        // Drawn on the CPU from the trainer's seeded generator, then moved to the input's device: one seed, the same masks everywhere.
+        using var drawn = empty(input.shape, input.dtype).bernoulli_(1 - _probability, Generator);
+        using var keep = drawn.to(input.device);
         return input * keep / (1 - _probability);
     }
 }

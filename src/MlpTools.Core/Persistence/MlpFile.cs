@@ -96,8 +96,8 @@ internal static class MlpFile
         }
     }
 
-    /// <summary>Builds the model the file describes, with its weights and history.</summary>
-    public static MlpModel ToModel(Contents contents, string path, ModelOrigin origin, string? name = null)
+    /// <summary>Builds the model the file describes, with its weights and history, on <paramref name="device"/> (files do not record one).</summary>
+    public static MlpModel ToModel(Contents contents, string path, ModelOrigin origin, string? name = null, ComputeDevice device = ComputeDevice.Cpu)
     {
         ModelArchitecture architecture = contents.Manifest.Architecture!;
         if (name is not null)
@@ -113,7 +113,7 @@ internal static class MlpFile
                 // MlpTools writes exactly the architecture's tensors in float32; anything else is refused before it is read.
                 var tensors = StateDicts.ReadSafeTensors(weights, path,
                     (layouts, _) => StateDicts.RequireLayout(layouts, architecture.ParameterShapes(), ScalarType.Float32, path));
-                model = architecture.Build();
+                model = architecture.Build(device);
                 StateDicts.Load(model, tensors, path);
             }
             model.History.Restore(contents.Manifest.History ?? new List<TrainingRun>(), origin);

@@ -68,10 +68,13 @@ public static class ModelFiles
     /// Reads a model. For PyTorch and SafeTensors files, which hold weights only, the layer sizes come from the weights'
     /// shapes and the activation from the file's metadata (Export-Mlp records the architecture in SafeTensors files) or
     /// from <paramref name="activation"/>, which is required when the file does not say and takes precedence when it does.
+    /// The model is made on <paramref name="device"/>; one from an ONNX file is scored by ONNX Runtime on the CPU.
     /// </summary>
     public static MlpModel Import(string path, ModelFileFormat format = ModelFileFormat.Auto, Activation? activation = null, string? name = null,
-        CancellationToken cancel = default)
+        CancellationToken cancel = default, ComputeDevice device = ComputeDevice.Cpu)
     {
+        // Refused before the file is read.
+        ComputeDevices.Require(device);
         string fullPath = Path.GetFullPath(path);
         byte[] content = ReadWhole(fullPath, cancel);
         ModelFileFormat detected = Detect(content, fullPath);
@@ -93,7 +96,7 @@ public static class ModelFiles
             var contents = MlpFile.Read(stream, fullPath);
             var manifest = contents.Manifest;
             var origin = new ModelOrigin(fullPath, detected, manifest.FormatVersion, manifest.Created, manifest.Producer?.MlpTools, manifest.Producer?.TorchSharp, sha256);
-            return MlpFile.ToModel(contents, fullPath, origin, name);
+            return MlpFile.ToModel(contents, fullPath, origin, name, device);
         }
 
         MlpModel? model = null;
@@ -106,7 +109,7 @@ public static class ModelFiles
                 void Vet(IReadOnlyList<TensorLayout> layouts, IReadOnlyDictionary<string, string> metadata) =>
                     architecture = ArchitectureOf(layouts, metadata, activation, name ?? Path.GetFileNameWithoutExtension(fullPath), fullPath);
                 var tensors = detected == ModelFileFormat.PyTorch ? StateDicts.ReadPyTorch(stream, fullPath, Vet) : StateDicts.ReadSafeTensors(stream, fullPath, Vet);
-                model = architecture!.Build();
+                model = architecture!.Build(device);
                 StateDicts.Load(model, tensors, fullPath);
             }
             model.History.Restore(Array.Empty<TrainingRun>(), new ModelOrigin(fullPath, detected, null, null, null, null, sha256));

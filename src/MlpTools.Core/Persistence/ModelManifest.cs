@@ -163,10 +163,10 @@ internal sealed record ModelArchitecture
         }
     }
 
-    /// <summary>A model of this architecture with fresh weights, for a caller that loads stored ones into it.</summary>
-    public MlpModel Build()
+    /// <summary>A model of this architecture with fresh weights on <paramref name="device"/>, for a caller that loads stored ones into it.</summary>
+    public MlpModel Build(ComputeDevice device = ComputeDevice.Cpu)
     {
-        var model = MlpModel.Create(Name, ToMlpArchitecture(), Seed, Preprocessing?.ToPreprocessing());
+        var model = MlpModel.Create(Name, ToMlpArchitecture(), Seed, Preprocessing?.ToPreprocessing(), device);
         model.EpochsTrained = EpochsTrained;
         return model;
     }

@@ -78,10 +78,13 @@ public sealed class TrainingCheckpoint
     /// <summary>
     /// Reads a checkpoint to go on from: the model as it was after the last completed epoch, the run's recipe, and the
     /// checkpoint to pass to <see cref="Trainer.Train"/>, which restores the optimiser and random-number state and goes
-    /// on writing to the same file. The datasets must be the ones the run started with.
+    /// on writing to the same file. The datasets must be the ones the run started with. The model is made on
+    /// <paramref name="device"/> (checkpoints do not record one).
     /// </summary>
-    public static ResumedTraining Resume(string path, MlpDataset train, MlpDataset? validation, CancellationToken cancel = default)
+    public static ResumedTraining Resume(string path, MlpDataset train, MlpDataset? validation, CancellationToken cancel = default,
+        ComputeDevice device = ComputeDevice.Cpu)
     {
+        ComputeDevices.Require(device);
         string fullPath = System.IO.Path.GetFullPath(path);
         byte[] content = ModelFiles.ReadWhole(fullPath, cancel, () => new MlpToolsException(ErrorIds.CheckpointNotFound,
             $"There is no checkpoint at '{fullPath}' to resume from. Start the run with -CheckpointPath (without -Resume) to create one.", fullPath));
@@ -125,7 +128,7 @@ public sealed class TrainingCheckpoint
 
         var origin = new ModelOrigin(fullPath, ModelFileFormat.MlpTools, manifest.FormatVersion, manifest.Created,
             manifest.Producer?.MlpTools, manifest.Producer?.TorchSharp, MlpFile.Sha256(content));
-        var model = MlpFile.ToModel(contents, fullPath, origin);
+        var model = MlpFile.ToModel(contents, fullPath, origin, device: device);
         return new ResumedTraining(model, options, state.EpochsCompleted, new TrainingCheckpoint(fullPath, contents));
     }
 

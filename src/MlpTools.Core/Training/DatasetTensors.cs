@@ -8,7 +8,7 @@ namespace MlpTools.Core.Training;
 /// A dataset as native tensors for the length of one command, in the model's terms. Images stay uint8 (one byte a
 /// pixel, as in the file) and each batch is scaled to float in [0,1] when it is read; table rows are laid out in the
 /// model's column order and standardised once. Classes become the model's class indices; regression targets are
-/// standardised as the model learns them.
+/// standardised as the model learns them. Made on the model's device (<see cref="MlpModel.TorchDevice"/>).
 /// </summary>
 internal sealed class DatasetTensors : IDisposable
 {
@@ -18,11 +18,11 @@ internal sealed class DatasetTensors : IDisposable
     private readonly Preprocessing _preprocessing;
 
     public DatasetTensors(MlpDataset dataset, MlpModel model)
-        : this(dataset, model.Preprocessing.ForReading(), model.Bind(dataset), model.InputSize)
+        : this(dataset, model.Preprocessing.ForReading(), model.Bind(dataset), model.InputSize, model.TorchDevice)
     {
     }
 
-    public DatasetTensors(MlpDataset dataset, Preprocessing preprocessing, DataBinding binding, int inputSize)
+    public DatasetTensors(MlpDataset dataset, Preprocessing preprocessing, DataBinding binding, int inputSize, Device device)
     {
         Count = dataset.Count;
         Task = preprocessing.Task;
@@ -30,9 +30,9 @@ internal sealed class DatasetTensors : IDisposable
         _pixels = dataset.IsImage;
         _preprocessing = preprocessing;
         _inputs = _pixels
-            ? tensor(dataset.Pixels!, new long[] { dataset.Count, dataset.FeatureCount }, ScalarType.Byte)
-            : TableInputs(dataset, preprocessing, binding, inputSize);
-        _answers = Answers(dataset, preprocessing, binding);
+            ? tensor(dataset.Pixels!, new long[] { dataset.Count, dataset.FeatureCount }, ScalarType.Byte, device)
+            : TableInputs(dataset, preprocessing, binding, inputSize, device);
+        _answers = Answers(dataset, preprocessing, binding, device);
     }
 
     public int Count { get; }
@@ -54,44 +54,45 @@ internal sealed class DatasetTensors : IDisposable
 
     /// <summary>
     /// Raw features as the model's first layer takes them: the notebook's ToTensor for pixels (bytes / 255), the fitted
-    /// standardisation for table columns. The one place this is done, for datasets and for rows to predict alike.
+    /// standardisation for table columns. The one place this is done, for datasets and for rows to predict alike, on
+    /// <paramref name="raw"/>'s device.
     /// </summary>
     internal static Tensor ToModelInputs(Tensor raw, Preprocessing preprocessing) => preprocessing.ReadsImages
         ? raw.to(ScalarType.Float32).div_(255f)
-        : raw.sub(tensor(preprocessing.FeatureMean!)).div_(tensor(preprocessing.FeatureScale!));
+        : raw.sub(tensor(preprocessing.FeatureMean!, device: raw.device)).div_(tensor(preprocessing.FeatureScale!, device: raw.device));
 
-    private static Tensor TableInputs(MlpDataset dataset, Preprocessing preprocessing, DataBinding binding, int inputSize)
+    private static Tensor TableInputs(MlpDataset dataset, Preprocessing preprocessing, DataBinding binding, int inputSize, Device device)
     {
         using var scope = NewDisposeScope();
-        Tensor raw = tensor(dataset.Features!, new long[] { dataset.Count, dataset.FeatureCount }, ScalarType.Float32);
+        Tensor raw = tensor(dataset.Features!, new long[] { dataset.Count, dataset.FeatureCount }, ScalarType.Float32, device);
         if (binding.FeatureMap is { } map)
         {
             // Columns in the model's order; a category the model never saw feeds no input.
             long[] kept = Enumerable.Range(0, map.Length).Where(i => map[i] >= 0).Select(i => (long)i).ToArray();
-            Tensor placed = zeros(dataset.Count, inputSize, ScalarType.Float32);
-            placed.index_copy_(1, tensor(kept.Select(i => (long)map[i]).ToArray()), raw.index_select(1, tensor(kept)));
+            Tensor placed = zeros(dataset.Count, inputSize, ScalarType.Float32, device);
+            placed.index_copy_(1, tensor(kept.Select(i => (long)map[i]).ToArray(), device: device), raw.index_select(1, tensor(kept, device: device)));
             raw = placed;
         }
         return ToModelInputs(raw, preprocessing).contiguous().MoveToOuterDisposeScope();
     }
 
-    private static Tensor? Answers(MlpDataset dataset, Preprocessing preprocessing, DataBinding binding)
+    private static Tensor? Answers(MlpDataset dataset, Preprocessing preprocessing, DataBinding binding, Device device)
     {
         if (dataset.Labels is { } labels)
         {
             int[] map = binding.ClassMap ?? Enumerable.Range(0, dataset.ClassCount).ToArray();
-            return tensor(labels.Select(l => (long)map[l]).ToArray());
+            return tensor(labels.Select(l => (long)map[l]).ToArray(), device: device);
         }
         if (dataset.Targets is { } targets)
         {
             using var scope = NewDisposeScope();
             int width = dataset.TargetNames.Count;
-            Tensor raw = tensor(targets, new long[] { dataset.Count, width }, ScalarType.Float32);
+            Tensor raw = tensor(targets, new long[] { dataset.Count, width }, ScalarType.Float32, device);
             if (binding.TargetMap is { } map)
             {
-                raw = zeros(dataset.Count, width).index_copy_(1, tensor(map.Select(m => (long)m).ToArray()), raw);
+                raw = zeros(dataset.Count, width, device: device).index_copy_(1, tensor(map.Select(m => (long)m).ToArray(), device: device), raw);
             }
-            return raw.sub(tensor(preprocessing.TargetMean!)).div_(tensor(preprocessing.TargetScale!)).MoveToOuterDisposeScope();
+            return raw.sub(tensor(preprocessing.TargetMean!, device: device)).div_(tensor(preprocessing.TargetScale!, device: device)).MoveToOuterDisposeScope();
         }
         return null;
     }

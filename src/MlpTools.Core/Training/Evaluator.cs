@@ -97,8 +97,8 @@ public static class Evaluator
         using var scope = NewDisposeScope();
         using var noGrad = no_grad();
         model.Network.eval();
-        Tensor counts = zeros(classes * classes, ScalarType.Int64);
-        Tensor lossSum = zeros(1, ScalarType.Float64);
+        Tensor counts = zeros(classes * classes, ScalarType.Int64, model.TorchDevice);
+        Tensor lossSum = zeros(1, ScalarType.Float64, model.TorchDevice);
         for (long start = 0; start < data.Count; start += EvaluationBatchSize)
         {
             using var batchScope = NewDisposeScope();
@@ -107,7 +107,7 @@ public static class Evaluator
             lossSum.add_(nn.functional.cross_entropy(logits, labels, reduction: nn.Reduction.Sum));
             counts.add_(labels.mul(classes).add_(logits.argmax(1)).bincount(null, classes * classes));
         }
-        return (counts.data<long>().ToArray().Select(c => (int)c).ToArray(), lossSum.item<double>());
+        return (counts.cpu().data<long>().ToArray().Select(c => (int)c).ToArray(), lossSum.item<double>());
     }
 
     private static Evaluation EvaluateRegression(MlpModel model, DatasetTensors data)
@@ -117,11 +117,11 @@ public static class Evaluator
         using var scope = NewDisposeScope();
         using var noGrad = no_grad();
         model.Network.eval();
-        Tensor mean = tensor(preprocessing.TargetMean!).to(ScalarType.Float64);
-        Tensor scale = tensor(preprocessing.TargetScale!).to(ScalarType.Float64);
+        Tensor mean = tensor(preprocessing.TargetMean!, device: model.TorchDevice).to(ScalarType.Float64);
+        Tensor scale = tensor(preprocessing.TargetScale!, device: model.TorchDevice).to(ScalarType.Float64);
         // Per target: Σ(ŷ-y)², Σ|ŷ-y|, Σy, Σy² in float64 and the targets' own units; and the loss on the standardised scale.
-        Tensor sums = zeros(4, targets, ScalarType.Float64);
-        Tensor lossSum = zeros(1, ScalarType.Float64);
+        Tensor sums = zeros(4, targets, ScalarType.Float64, model.TorchDevice);
+        Tensor lossSum = zeros(1, ScalarType.Float64, model.TorchDevice);
         for (long start = 0; start < data.Count; start += EvaluationBatchSize)
         {
             using var batchScope = NewDisposeScope();
@@ -133,7 +133,7 @@ public static class Evaluator
             Tensor error = predicted.sub(actual);
             sums.add_(stack(new[] { error.pow(2).sum(0L), error.abs().sum(0L), actual.sum(0L), actual.pow(2).sum(0L) }));
         }
-        return FromRegressionSums(model, sums.data<double>().ToArray(), data.Count, lossSum.item<double>());
+        return FromRegressionSums(model, sums.cpu().data<double>().ToArray(), data.Count, lossSum.item<double>());
     }
 
     /// <summary>
@@ -208,13 +208,13 @@ public static class Evaluator
         using var scope = NewDisposeScope();
         using var noGrad = no_grad();
         model.Network.eval();
-        var (inputs, answers) = data.Gather(tensor(rows.Select(r => (long)r).ToArray()));
+        var (inputs, answers) = data.Gather(tensor(rows.Select(r => (long)r).ToArray(), device: model.TorchDevice));
         var outputs = Outputs(model, model.Forward(inputs));
         if (model.Task == MlpTask.Regression)
         {
             return ToPredictions(model, rows, outputs, null, answers is null ? null : Outputs(model, answers).Select(a => a.Values!).ToArray());
         }
-        return ToPredictions(model, rows, outputs, answers?.data<long>().ToArray().Select(l => (int)l).ToArray(), null);
+        return ToPredictions(model, rows, outputs, answers?.cpu().data<long>().ToArray().Select(l => (int)l).ToArray(), null);
     }
 
     /// <summary>The prediction objects for dataset rows: with each row's label (model class index) or actual target values, when known.</summary>
@@ -256,7 +256,7 @@ public static class Evaluator
         using var scope = NewDisposeScope();
         using var noGrad = no_grad();
         model.Network.eval();
-        Tensor inputs = tensor(features, new long[] { rowCount, model.InputSize }, ScalarType.Float32);
+        Tensor inputs = tensor(features, new long[] { rowCount, model.InputSize }, ScalarType.Float32, model.TorchDevice);
         inputs = DatasetTensors.ToModelInputs(inputs, preprocessing);
         return Outputs(model, model.Forward(inputs));
     }
@@ -268,9 +268,10 @@ public static class Evaluator
         if (model.Task == MlpTask.Regression)
         {
             var preprocessing = model.Preprocessing.ForReading();
-            return Answers(model, outputs.mul(tensor(preprocessing.TargetScale!)).add_(tensor(preprocessing.TargetMean!)).data<float>().ToArray(), rows);
+            Tensor values = outputs.mul(tensor(preprocessing.TargetScale!, device: outputs.device)).add_(tensor(preprocessing.TargetMean!, device: outputs.device));
+            return Answers(model, values.cpu().data<float>().ToArray(), rows);
         }
-        return Answers(model, nn.functional.softmax(outputs, 1).data<float>().ToArray(), rows);
+        return Answers(model, nn.functional.softmax(outputs, 1).cpu().data<float>().ToArray(), rows);
     }
 
     /// <summary>The answers from <paramref name="rows"/> rows of class probabilities, or of regression values in their own units.</summary>

@@ -140,8 +140,8 @@ public static class GradientCheck
             flat[entries[i]] = original;
             numeric[i] = (plus - minus) / (2 * FiniteDifferenceStep);
         }
-        var index = tensor(entries);
-        return (autograd.view(-1).index_select(0, index), tensor(numeric));
+        var index = tensor(entries, device: autograd.device);
+        return (autograd.view(-1).index_select(0, index), tensor(numeric, device: autograd.device));
     }
 
     /// <summary>

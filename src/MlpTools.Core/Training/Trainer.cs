@@ -15,13 +15,19 @@ public static class Trainer
     /// <summary>
     /// Trains <paramref name="model"/> in place and yields a record as each epoch ends. Cancelling stops
     /// between batches; the model then holds the weights of the last completed batch. With a <paramref name="checkpoint"/>,
-    /// a checkpoint file is written after every epoch, and a run resumed from one goes on where it stopped.
+    /// a checkpoint file is written after every epoch, and a run resumed from one goes on where it stopped. With a
+    /// <paramref name="device"/>, the model moves there to train and stays there; without one, it trains where it is.
     /// </summary>
     public static IEnumerable<EpochRecord> Train(MlpModel model, MlpDataset train, MlpDataset? validation, TrainingOptions options,
-        IProgress<TrainingProgress>? progress = null, CancellationToken cancel = default, TrainingCheckpoint? checkpoint = null)
+        IProgress<TrainingProgress>? progress = null, CancellationToken cancel = default, TrainingCheckpoint? checkpoint = null,
+        ComputeDevice? device = null)
     {
         options.Validate();
         model.RequireNetwork("training");
+        if (device is { } wanted)
+        {
+            ComputeDevices.Require(wanted);
+        }
         if (train.Count == 0)
         {
             throw new MlpToolsException(ErrorIds.DatasetEmpty,
@@ -57,7 +63,7 @@ public static class Trainer
         // Standardisation is fitted once, on the first training data (after any hold-out), and kept from then on.
         preprocessing = preprocessing.IsFitted ? preprocessing : preprocessing.FittedOn(used, trainBinding);
         TorchRuntime.EnsureAvailable();
-        return Run(model, preprocessing, () => new TrainingSession(model, train, validation, used, usedValidation, options), progress, cancel, checkpoint);
+        return Run(model, preprocessing, device, () => new TrainingSession(model, train, validation, used, usedValidation, options), progress, cancel, checkpoint);
     }
 
     /// <summary>Splits off a seeded random <paramref name="fraction"/> of <paramref name="dataset"/> for validation.</summary>
@@ -74,12 +80,19 @@ public static class Trainer
         return (dataset.Subset(order[held..], dataset.Split), dataset.Subset(order[..held], "Validation"));
     }
 
-    /// <summary>Lazily, as the caller enumerates: the model is leased, takes its preprocessing, and only then are its data tensors made.</summary>
-    private static IEnumerable<EpochRecord> Run(MlpModel model, Preprocessing preprocessing, Func<TrainingSession> start,
+    /// <summary>
+    /// Lazily, as the caller enumerates: the model is leased, takes its preprocessing and device, and only then are its data
+    /// tensors made (on that device).
+    /// </summary>
+    private static IEnumerable<EpochRecord> Run(MlpModel model, Preprocessing preprocessing, ComputeDevice? device, Func<TrainingSession> start,
         IProgress<TrainingProgress>? progress, CancellationToken cancel, TrainingCheckpoint? checkpoint)
     {
         using var lease = model.Acquire("training");
         model.Preprocessing = preprocessing;
+        if (device is { } target)
+        {
+            model.MoveTo(target);
+        }
         using var session = start();
         foreach (var record in session.Run(progress, cancel, checkpoint))
         {

@@ -159,8 +159,9 @@ internal sealed class TrainingSession : IDisposable
         // The explicit L2 term is the lecture's J for Adam and SGD; AdamW decays weights outside the gradient instead.
         bool l2InLoss = Options.WeightDecay > 0 && Options.Optimizer != OptimizerKind.AdamW;
         bool decoupledDecay = Options.WeightDecay > 0 && Options.Optimizer == OptimizerKind.AdamW;
-        Tensor[]? gradientNormSums = Options.TrackGradient ? weights.Select(_ => zeros(1, ScalarType.Float64)).ToArray() : null;
-        Tensor order = randperm(_trainData.Count, generator: Shuffle);
+        Tensor[]? gradientNormSums = Options.TrackGradient ? weights.Select(_ => zeros(1, ScalarType.Float64, Model.TorchDevice)).ToArray() : null;
+        // Drawn on the CPU from the seeded generator, then moved: one seed gives the same order on every device.
+        Tensor order = randperm(_trainData.Count, generator: Shuffle).to(Model.TorchDevice);
         double lossSum = 0;
         for (int batch = 0; batch < _batches; batch++)
         {

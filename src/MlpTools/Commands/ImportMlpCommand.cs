@@ -26,6 +26,10 @@ public sealed class ImportMlpCommand : FileReadingCmdlet
     [ValidateNotNullOrEmpty]
     public string? Name { get; set; }
 
+    /// <summary>The device the model is read onto (files do not record one). Cpu is the only device of this package; Cuda is refused.</summary>
+    [Parameter]
+    public ComputeDevice Device { get; set; } = ComputeDevice.Cpu;
+
     protected override void ProcessItem() =>
-        ReadEach(ErrorIds.ModelFileNotFound, file => WriteObject(ModelFiles.Import(file, Format, Activation, Name, StopToken)));
+        ReadEach(ErrorIds.ModelFileNotFound, file => WriteObject(ModelFiles.Import(file, Format, Activation, Name, StopToken, Device)));
 }

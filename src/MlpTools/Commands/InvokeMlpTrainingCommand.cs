@@ -110,6 +110,13 @@ public sealed class InvokeMlpTrainingCommand : TorchCmdlet
     [Parameter]
     public SwitchParameter PassThru { get; set; }
 
+    /// <summary>
+    /// The device to train on: the model moves there and stays there. Omitted: the model's own device (with -Resume, Cpu).
+    /// Cpu is the only device of this package; Cuda is refused (DeviceUnavailable) and nothing is changed.
+    /// </summary>
+    [Parameter]
+    public ComputeDevice? Device { get; set; }
+
     protected override void ProcessItem()
     {
         using var threads = UseThreadCount();
@@ -117,7 +124,7 @@ public sealed class InvokeMlpTrainingCommand : TorchCmdlet
         TrainingCheckpoint? checkpoint = null;
         if (Resume)
         {
-            var resumed = TrainingCheckpoint.Resume(ResolvePath(CheckpointPath!), Dataset, ValidationDataset, StopToken);
+            var resumed = TrainingCheckpoint.Resume(ResolvePath(CheckpointPath!), Dataset, ValidationDataset, StopToken, Device ?? ComputeDevice.Cpu);
             (Model, options, checkpoint) = (resumed.Model, resumed.Options, resumed.Checkpoint);
             WriteVerbose($"Resuming '{Model.Name}' from {checkpoint.Path}: {resumed.EpochsCompleted} of {options.Epochs} epochs done.");
         }
@@ -146,7 +153,7 @@ public sealed class InvokeMlpTrainingCommand : TorchCmdlet
             checkpoint = CheckpointPath is null ? null : TrainingCheckpoint.WriteTo(ResolvePath(CheckpointPath), StopToken);
         }
         var progress = new Progress(this);
-        foreach (EpochRecord record in Trainer.Train(Model, Dataset, ValidationDataset, options, progress, StopToken, checkpoint))
+        foreach (EpochRecord record in Trainer.Train(Model, Dataset, ValidationDataset, options, progress, StopToken, checkpoint, Device))
         {
             if (PassThru)
             {

@@ -58,6 +58,10 @@ public sealed class NewMlpCommand : MlpCmdlet
     [Parameter]
     public long? Seed { get; set; }
 
+    /// <summary>Where the weights live and the model computes. Cpu is the only device of this package; Cuda is refused (DeviceUnavailable).</summary>
+    [Parameter]
+    public ComputeDevice Device { get; set; } = ComputeDevice.Cpu;
+
     protected override void ProcessItem()
     {
         int inputSize = InputSize;
@@ -84,6 +88,6 @@ public sealed class NewMlpCommand : MlpCmdlet
             }
         }
         var architecture = new MlpArchitecture(inputSize, HiddenSize, outputSize, new ActivationSpec(Activation, Alpha, NegativeSlope), Initialization, Dropout);
-        WriteObject(MlpModel.Create(Name, architecture, Seed ?? Random.Shared.NextInt64(0, int.MaxValue), preprocessing));
+        WriteObject(MlpModel.Create(Name, architecture, Seed ?? Random.Shared.NextInt64(0, int.MaxValue), preprocessing, Device));
     }
 }
