@@ -1,3 +1,5 @@
+using MlpTools.Core.Platform;
+
 namespace MlpTools.Core.Modeling;
 
 /// <summary>The shape of a multilayer perceptron: what New-Mlp's parameters describe.</summary>

@@ -1,6 +1,5 @@
 using MlpTools.Core.Data;
-using MlpTools.Core.Native;
-using MlpTools.Core.Onnx;
+using MlpTools.Core.Platform;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;

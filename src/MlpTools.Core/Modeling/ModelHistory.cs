@@ -1,6 +1,5 @@
 using MlpTools.Core.Data;
-using MlpTools.Core.Persistence;
-using MlpTools.Core.Training;
+using MlpTools.Core.Platform;
 
 namespace MlpTools.Core.Modeling;
 

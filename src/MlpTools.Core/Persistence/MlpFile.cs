@@ -2,6 +2,7 @@ using System.IO.Compression;
 using System.Security.Cryptography;
 using System.Text.Json;
 using MlpTools.Core.Modeling;
+using MlpTools.Core.Platform;
 using static TorchSharp.torch;
 
 namespace MlpTools.Core.Persistence;

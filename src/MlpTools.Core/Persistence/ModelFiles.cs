@@ -1,8 +1,8 @@
 using System.IO.Compression;
 using System.Text.Json;
 using MlpTools.Core.Modeling;
-using MlpTools.Core.Native;
-using MlpTools.Core.Onnx;
+using MlpTools.Core.Persistence.Onnx;
+using MlpTools.Core.Platform;
 using static TorchSharp.torch;
 
 namespace MlpTools.Core.Persistence;

@@ -6,7 +6,7 @@ using MlpTools.Core.Data;
 using MlpTools.Core.Data.Images;
 using MlpTools.Core.Data.Tabular;
 using MlpTools.Core.Modeling;
-using MlpTools.Core.Native;
+using MlpTools.Core.Platform;
 using MlpTools.Core.Training;
 using TorchSharp;
 

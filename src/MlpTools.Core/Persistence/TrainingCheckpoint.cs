@@ -2,7 +2,7 @@ using System.Runtime.InteropServices;
 using System.Text.Json;
 using MlpTools.Core.Data;
 using MlpTools.Core.Modeling;
-using MlpTools.Core.Native;
+using MlpTools.Core.Platform;
 using MlpTools.Core.Training;
 using TorchSharp;
 using TorchSharp.Modules;

@@ -1,7 +1,7 @@
 using MlpTools.Core.Data;
 using MlpTools.Core.Modeling;
-using MlpTools.Core.Native;
 using MlpTools.Core.Persistence;
+using MlpTools.Core.Platform;
 using static TorchSharp.torch;
 
 namespace MlpTools.Core.Training;

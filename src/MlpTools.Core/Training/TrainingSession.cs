@@ -2,6 +2,7 @@ using System.Diagnostics;
 using MlpTools.Core.Data;
 using MlpTools.Core.Modeling;
 using MlpTools.Core.Persistence;
+using MlpTools.Core.Platform;
 using TorchSharp;
 using static TorchSharp.torch;
 

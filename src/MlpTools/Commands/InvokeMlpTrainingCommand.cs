@@ -1,8 +1,8 @@
 using System.Management.Automation;
-using MlpTools.Core;
 using MlpTools.Core.Data;
 using MlpTools.Core.Modeling;
 using MlpTools.Core.Persistence;
+using MlpTools.Core.Platform;
 using MlpTools.Core.Training;
 
 namespace MlpTools.Commands;
@@ -218,7 +218,7 @@ public sealed class InvokeMlpTrainingCommand : TorchCmdlet
         return wrapped;
     }
 
-    private const string RegressionRecordTypeName = "MlpTools.Core.Training.EpochRecord#Regression";
+    private const string RegressionRecordTypeName = "MlpTools.Core.Modeling.EpochRecord#Regression";
 
     private sealed class Progress(InvokeMlpTrainingCommand command) : IProgress<TrainingProgress>
     {

@@ -1,9 +1,9 @@
 using System.Text.Encodings.Web;
 using System.Text.Json;
 using System.Text.Json.Serialization;
-using MlpTools.Core.Training;
+using MlpTools.Core.Modeling;
 
-namespace MlpTools.Core.Persistence;
+namespace MlpTools.Core.Platform;
 
 /// <summary>How MlpTools writes JSON in its files: camelCase names, enums by name, doubles that round-trip exactly.</summary>
 internal static class PersistenceJson

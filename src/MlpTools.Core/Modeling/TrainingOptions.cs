@@ -1,4 +1,6 @@
-namespace MlpTools.Core.Training;
+using MlpTools.Core.Platform;
+
+namespace MlpTools.Core.Modeling;
 
 public enum OptimizerKind
 {

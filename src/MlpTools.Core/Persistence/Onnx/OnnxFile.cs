@@ -1,8 +1,9 @@
 using System.Text.Json;
+using MlpTools.Core.Data;
 using MlpTools.Core.Modeling;
-using MlpTools.Core.Persistence;
+using MlpTools.Core.Platform;
 
-namespace MlpTools.Core.Onnx;
+namespace MlpTools.Core.Persistence.Onnx;
 
 /// <summary>What Import-Mlp learned from an ONNX file before ONNX Runtime sees it.</summary>
 /// <param name="Architecture">The network, with the preprocessing MlpTools recorded (none for a file it did not write).</param>

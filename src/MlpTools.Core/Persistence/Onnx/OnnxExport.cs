@@ -2,9 +2,9 @@ using System.Runtime.InteropServices;
 using System.Text.Json;
 using MlpTools.Core.Data;
 using MlpTools.Core.Modeling;
-using MlpTools.Core.Persistence;
+using MlpTools.Core.Platform;
 
-namespace MlpTools.Core.Onnx;
+namespace MlpTools.Core.Persistence.Onnx;
 
 /// <summary>
 /// Writes a model as an ONNX graph that needs nothing but the file: the model's preprocessing (pixels / 255, or the

@@ -1,7 +1,9 @@
 using System.Reflection;
+using MlpTools.Core.Persistence.Onnx;
+using MlpTools.Core.Platform;
 using Microsoft.ML.OnnxRuntime;
 
-namespace MlpTools.Core.Onnx;
+namespace MlpTools.Core.Modeling;
 
 /// <summary>
 /// An ONNX model loaded in ONNX Runtime: rows of raw features in, the answers out (class probabilities, or regression
