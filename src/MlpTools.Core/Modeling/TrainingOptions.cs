@@ -78,6 +78,13 @@ public sealed record TrainingOptions
         Require(ValidationFraction >= 0 && ValidationFraction < 1, "ValidationFraction", ValidationFraction, "at least 0 and below 1");
     }
 
+    /// <summary>
+    /// Whether <paramref name="other"/> is the same recipe, compared by its JSON so that every property counts, including
+    /// ones added later and collections, which a record's equality compares by reference.
+    /// </summary>
+    internal bool SameRecipe(TrainingOptions other) =>
+        ReferenceEquals(this, other) || PersistenceJson.Serialize(this).AsSpan().SequenceEqual(PersistenceJson.Serialize(other));
+
     private static void Require(bool condition, string name, object value, string what)
     {
         if (!condition)

@@ -113,7 +113,7 @@ internal static class MlpFile
                 using var weights = new MemoryStream(contents.Entries[ModelManifest.WeightsEntry], writable: false);
                 // MlpTools writes exactly the architecture's tensors in float32; anything else is refused before it is read.
                 var tensors = StateDicts.ReadSafeTensors(weights, path,
-                    (layouts, _) => StateDicts.RequireLayout(layouts, architecture.ParameterShapes(), ScalarType.Float32, path));
+                    (layouts, _) => StateDicts.RequireLayout(layouts, architecture.ToMlpArchitecture().ParameterShapes(), ScalarType.Float32, path));
                 model = architecture.Build();
                 StateDicts.Load(model, tensors, path);
             }

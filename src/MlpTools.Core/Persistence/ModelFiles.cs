@@ -122,7 +122,7 @@ public static class ModelFiles
     private static MlpModel ImportOnnx(byte[] content, string path, string name, string sha256)
     {
         var info = OnnxFile.Read(content, path, name);
-        var scorer = OnnxScorer.Create(content, info, path);
+        var scorer = OnnxScorer.Create(content, info.Signature, path);
         try
         {
             var architecture = info.Architecture;

@@ -1,6 +1,5 @@
 using MlpTools.Core.Data;
 using MlpTools.Core.Modeling;
-using MlpTools.Core.Persistence;
 using MlpTools.Core.Platform;
 using static TorchSharp.torch;
 
@@ -18,7 +17,7 @@ public static class Trainer
     /// a checkpoint file is written after every epoch, and a run resumed from one goes on where it stopped.
     /// </summary>
     public static IEnumerable<EpochRecord> Train(MlpModel model, MlpDataset train, MlpDataset? validation, TrainingOptions options,
-        IProgress<TrainingProgress>? progress = null, CancellationToken cancel = default, TrainingCheckpoint? checkpoint = null)
+        IProgress<TrainingProgress>? progress = null, CancellationToken cancel = default, SessionCheckpoint? checkpoint = null)
     {
         options.Validate();
         model.RequireNetwork("training");
@@ -76,7 +75,7 @@ public static class Trainer
 
     /// <summary>Lazily, as the caller enumerates: the model is leased, takes its preprocessing, and only then are its data tensors made.</summary>
     private static IEnumerable<EpochRecord> Run(MlpModel model, Preprocessing preprocessing, Func<TrainingSession> start,
-        IProgress<TrainingProgress>? progress, CancellationToken cancel, TrainingCheckpoint? checkpoint)
+        IProgress<TrainingProgress>? progress, CancellationToken cancel, SessionCheckpoint? checkpoint)
     {
         using var lease = model.Acquire("training");
         model.Preprocessing = preprocessing;

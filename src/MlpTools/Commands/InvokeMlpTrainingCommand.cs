@@ -213,7 +213,7 @@ public sealed class InvokeMlpTrainingCommand : TorchCmdlet
         }
         for (int layer = 0; layer < record.GradientNorms.Count; layer++)
         {
-            wrapped.Properties.Add(new PSNoteProperty($"GradientNorm_lin_{layer + 1}", record.GradientNorms[layer]));
+            wrapped.Properties.Add(new PSNoteProperty($"GradientNorm_{MlpArchitecture.LayerName(layer)}", record.GradientNorms[layer]));
         }
         return wrapped;
     }
