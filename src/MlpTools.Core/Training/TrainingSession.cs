@@ -95,11 +95,25 @@ internal sealed class TrainingSession : IDisposable
                 double monitored = onValidation?.Loss ?? pass.MeanLoss;
                 var (bestEpoch, stopReason) = ObserveForEarlyStopping(monitored, epoch);
                 bool classifies = Model.Task == MlpTask.Classification;
-                var record = new EpochRecord(Model.Name, Model.EpochsTrained, targetEpochs, pass.MeanLoss, classifies ? onTrain.Accuracy : null,
-                    onValidation?.Loss, classifies ? onValidation?.Accuracy : null, clock.Elapsed.TotalSeconds, Options.BatchSize, LearningRate,
-                    Options.Optimizer.ToString(), Options.WeightDecay, WeightPenalty(), Options.Seed,
-                    bestEpoch, stopReason, pass.GradientNorms)
+                var record = new EpochRecord
                 {
+                    ModelName = Model.Name,
+                    Epoch = Model.EpochsTrained,
+                    Epochs = targetEpochs,
+                    Loss = pass.MeanLoss,
+                    TrainAccuracy = classifies ? onTrain.Accuracy : null,
+                    ValidationLoss = onValidation?.Loss,
+                    ValidationAccuracy = classifies ? onValidation?.Accuracy : null,
+                    Seconds = clock.Elapsed.TotalSeconds,
+                    BatchSize = Options.BatchSize,
+                    LearningRate = LearningRate,
+                    Optimizer = Options.Optimizer.ToString(),
+                    WeightDecay = Options.WeightDecay,
+                    WeightPenalty = WeightPenalty(),
+                    Seed = Options.Seed,
+                    BestEpoch = bestEpoch,
+                    StopReason = stopReason,
+                    GradientNorms = pass.GradientNorms,
                     TrainRmse = onTrain.Rmse,
                     ValidationRmse = onValidation?.Rmse,
                     ValidationMae = onValidation?.Mae,
