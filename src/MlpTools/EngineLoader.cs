@@ -1,6 +1,6 @@
 using System.Reflection;
 using System.Runtime.Loader;
-using MlpTools.Core.Native;
+using MlpTools.Core.Platform;
 
 namespace MlpTools;
 

@@ -1,6 +1,7 @@
 using MlpTools.Core.Data;
 using MlpTools.Core.Modeling;
 using MlpTools.Core.Persistence;
+using MlpTools.Core.Platform;
 using MlpTools.Core.Training;
 using Xunit;
 using static MlpTools.Core.Tests.TestData;

@@ -1,3 +1,4 @@
+using MlpTools.Core.Platform;
 using System.IO.Compression;
 using MlpTools.Core.Modeling;
 using MlpTools.Core.Persistence;

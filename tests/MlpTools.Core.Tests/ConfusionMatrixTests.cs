@@ -1,3 +1,4 @@
+using MlpTools.Core.Platform;
 using MlpTools.Core.Training;
 using Xunit;
 using static MlpTools.Core.Tests.TestData;

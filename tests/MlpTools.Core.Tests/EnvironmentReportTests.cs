@@ -1,5 +1,5 @@
 using MlpTools.Core.Data;
-using MlpTools.Core.Native;
+using MlpTools.Core.Diagnostics;
 using Xunit;
 using static MlpTools.Core.Tests.TestData;
 

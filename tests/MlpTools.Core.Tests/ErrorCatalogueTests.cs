@@ -1,3 +1,4 @@
+using MlpTools.Core.Platform;
 using System.Reflection;
 using System.Text.RegularExpressions;
 using MlpTools.Core.Data;
@@ -16,18 +17,6 @@ public class ErrorCatalogueTests
 
     /// <summary>Ids PowerShell gives, which the help names next to MlpTools' own.</summary>
     private static readonly string[] PowerShellIds = { "ParameterArgumentValidationError" };
-
-    private static string RepositoryRoot()
-    {
-        for (var folder = new DirectoryInfo(AppContext.BaseDirectory); folder is not null; folder = folder.Parent)
-        {
-            if (File.Exists(Path.Combine(folder.FullName, "src", "MlpTools.Core", "ErrorIds.cs")))
-            {
-                return folder.FullName;
-            }
-        }
-        throw new InvalidOperationException($"No MlpTools repository above {AppContext.BaseDirectory}: build the tests inside it (out/xunit).");
-    }
 
     /// <summary>Fails listing every item, where Assert.Empty would show only the first few.</summary>
     private static void None(string what, IEnumerable<string> items)
@@ -58,7 +47,7 @@ public class ErrorCatalogueTests
     [Fact]
     public void NoSourceFileSpellsAnErrorIdAsAStringLiteral()
     {
-        string src = Path.Combine(RepositoryRoot(), "src");
+        string src = Path.Combine(Checkout.Root, "src");
         // An id written out where an error is made (new MlpToolsException("Id", ...), a target-typed new("Id", ...),
         // new ErrorRecord(e, "Id", ...)), and any literal that is a catalogue id (a comparison, an argument).
         var literalAtSite = new Regex(@"(MlpToolsException\(\s*[$@]*""|\bnew\(\s*""[A-Z][A-Za-z0-9]+"",|ErrorRecord\(\s*\w+\s*,\s*[$@]*"")");
@@ -82,7 +71,7 @@ public class ErrorCatalogueTests
     [Fact]
     public void TheErrorsHelpHasARowForEveryIdWithItsCategoryAndNoOtherIds()
     {
-        string help = File.ReadAllText(Path.Combine(RepositoryRoot(), "docs", "about_MlpTools_Errors.md"));
+        string help = File.ReadAllText(Path.Combine(Checkout.Root, "docs", "about_MlpTools_Errors.md"));
         int start = help.IndexOf("    Case ", StringComparison.Ordinal), end = help.IndexOf("## SEE ALSO", StringComparison.Ordinal);
         Assert.True(start > 0 && end > start, "the table of cases is missing");
         // "What you see": an id (or several, "A / B"), a comma, the category.
@@ -100,7 +89,7 @@ public class ErrorCatalogueTests
     {
         // The cmdlets' pages ("- `PathIsFolder` (InvalidArgument): ...") and about_MlpTools' table ("    Id    Category    Meaning").
         var mentions = new List<(string Page, string Id, string Kind)>();
-        foreach (string page in Directory.EnumerateFiles(Path.Combine(RepositoryRoot(), "docs"), "*.md"))
+        foreach (string page in Directory.EnumerateFiles(Path.Combine(Checkout.Root, "docs"), "*.md"))
         {
             string text = File.ReadAllText(page);
             var inline = Regex.Matches(text, $@"`(?<id>[A-Z][a-z]\w*)` \((?<kind>{KindNames})[,)]");

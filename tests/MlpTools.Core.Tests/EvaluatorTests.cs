@@ -1,6 +1,6 @@
-using MlpTools.Core;
 using MlpTools.Core.Data;
 using MlpTools.Core.Modeling;
+using MlpTools.Core.Platform;
 using MlpTools.Core.Training;
 using Xunit;
 using static MlpTools.Core.Tests.TestData;

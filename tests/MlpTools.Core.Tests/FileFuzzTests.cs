@@ -1,3 +1,4 @@
+using MlpTools.Core.Platform;
 using System.Collections.Concurrent;
 using System.Diagnostics;
 using MlpTools.Core.Tests.Fuzz;

@@ -1,5 +1,6 @@
 using System.Buffers.Binary;
 using MlpTools.Core.Data.Images;
+using MlpTools.Core.Platform;
 using SkiaSharp;
 using Xunit;
 using static MlpTools.Core.Tests.TestData;

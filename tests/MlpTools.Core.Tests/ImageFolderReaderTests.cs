@@ -1,4 +1,5 @@
 using MlpTools.Core.Data.Images;
+using MlpTools.Core.Platform;
 using SkiaSharp;
 using Xunit;
 using static MlpTools.Core.Tests.TestData;

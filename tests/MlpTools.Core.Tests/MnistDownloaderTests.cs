@@ -1,5 +1,5 @@
-using MlpTools.Core;
 using MlpTools.Core.Data;
+using MlpTools.Core.Platform;
 using Xunit;
 using static MlpTools.Core.Tests.TestData;
 

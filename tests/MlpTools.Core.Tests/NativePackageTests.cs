@@ -1,5 +1,6 @@
 using System.Runtime.InteropServices;
-using MlpTools.Core.Native;
+using MlpTools.Core.Diagnostics;
+using MlpTools.Core.Platform;
 using Xunit;
 using static MlpTools.Core.Tests.TestData;
 

@@ -1,7 +1,8 @@
 using System.Runtime.InteropServices;
 using MlpTools.Core.Modeling;
-using MlpTools.Core.Onnx;
 using MlpTools.Core.Persistence;
+using MlpTools.Core.Persistence.Onnx;
+using MlpTools.Core.Platform;
 using MlpTools.Core.Training;
 using Xunit;
 using static MlpTools.Core.Tests.TestData;

@@ -1,7 +1,8 @@
 using System.Diagnostics;
 using MlpTools.Core.Data;
-using MlpTools.Core.Native;
+using MlpTools.Core.Modeling;
 using MlpTools.Core.Persistence;
+using MlpTools.Core.Platform;
 using MlpTools.Core.Training;
 using Xunit;
 using static MlpTools.Core.Tests.TestData;

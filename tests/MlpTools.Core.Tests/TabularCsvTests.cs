@@ -1,5 +1,6 @@
 using System.Text;
 using MlpTools.Core.Data.Tabular;
+using MlpTools.Core.Platform;
 using Xunit;
 using static MlpTools.Core.Tests.TestData;
 

@@ -2,6 +2,7 @@ using System.Buffers.Binary;
 using System.IO.Compression;
 using MlpTools.Core.Data;
 using MlpTools.Core.Modeling;
+using MlpTools.Core.Platform;
 using Xunit;
 
 namespace MlpTools.Core.Tests;

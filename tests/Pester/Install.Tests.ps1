@@ -21,7 +21,7 @@ BeforeAll {
     }
     # The platform rules the loader uses (NativePackage.cs), from the built engine.
     Import-Module $env:MLPTOOLS_MODULE
-    $rules = (Test-MlpEnvironment).GetType().Assembly.GetType('MlpTools.Core.Native.NativePackage', $true)
+    $rules = (Test-MlpEnvironment).GetType().Assembly.GetType('MlpTools.Core.Platform.NativePackage', $true)
 }
 
 Describe 'The packages' {

@@ -21,7 +21,7 @@ Describe 'Invoke-MlpTraining' {
 
         It 'writes one EpochRecord per epoch, Epoch 1 to N of N' {
             $records.Count | Should -Be 8
-            $records | ForEach-Object { $_.GetType().FullName | Should -BeExactly 'MlpTools.Core.Training.EpochRecord' }
+            $records | ForEach-Object { $_.GetType().FullName | Should -BeExactly 'MlpTools.Core.Modeling.EpochRecord' }
             $records.Epoch | Should -Be (1..8)
             $records.Epochs | Should -Be (@(8) * 8)
             $records.ModelName | Should -Be (@('Mlp') * 8)

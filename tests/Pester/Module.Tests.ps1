@@ -2,7 +2,7 @@ BeforeDiscovery {
     $cmdlets = @(
         @{ Name = 'Get-MnistDataset'; OutputType = @('MlpTools.Core.Data.MlpDataset') }
         @{ Name = 'New-Mlp'; OutputType = @('MlpTools.Core.Modeling.MlpModel') }
-        @{ Name = 'Invoke-MlpTraining'; OutputType = @('MlpTools.Core.Training.EpochRecord', 'MlpTools.Core.Modeling.MlpModel') }
+        @{ Name = 'Invoke-MlpTraining'; OutputType = @('MlpTools.Core.Modeling.EpochRecord', 'MlpTools.Core.Modeling.MlpModel') }
         @{ Name = 'Test-MlpAccuracy'; OutputType = @('MlpTools.Core.Training.AccuracyResult', 'MlpTools.Core.Training.RegressionResult') }
         @{ Name = 'Invoke-MlpPrediction'; OutputType = @('MlpTools.Core.Training.Prediction', 'System.Management.Automation.PSObject') }
         @{ Name = 'Export-Mlp'; OutputType = @('System.IO.FileInfo') }
@@ -13,7 +13,7 @@ BeforeDiscovery {
         @{ Name = 'Export-MlpTrainingCurve'; OutputType = @('System.IO.FileInfo') }
         @{ Name = 'Export-MlpConfusionMatrix'; OutputType = @('System.IO.FileInfo') }
         @{ Name = 'Show-MlpDigit'; OutputType = @('System.String') }
-        @{ Name = 'Test-MlpEnvironment'; OutputType = @('MlpTools.Core.Native.EnvironmentReport') }
+        @{ Name = 'Test-MlpEnvironment'; OutputType = @('MlpTools.Core.Diagnostics.EnvironmentReport') }
         @{ Name = 'ConvertTo-MlpDataset'; OutputType = @('MlpTools.Core.Data.MlpDataset') }
         @{ Name = 'Import-MlpDataset'; OutputType = @('MlpTools.Core.Data.MlpDataset') }
         @{ Name = 'Split-MlpDataset'; OutputType = @('MlpTools.Core.Data.MlpDataset') }

@@ -16,7 +16,7 @@ Describe 'Test-MlpEnvironment' {
 
     It 'writes one EnvironmentReport' {
         @($report).Count | Should -Be 1
-        $report.GetType().FullName | Should -Be 'MlpTools.Core.Native.EnvironmentReport'
+        $report.GetType().FullName | Should -Be 'MlpTools.Core.Diagnostics.EnvironmentReport'
     }
 
     It 'reports the module, PowerShell, TorchSharp and libtorch versions' {

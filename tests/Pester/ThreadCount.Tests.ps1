@@ -17,7 +17,7 @@ BeforeAll {
     $test = New-SeparableDataset -Folder (Join-Path $TestDrive 'test') -Count 10 -Seed 2 -Split Test
     $model = New-TrainedSeparableModel -Dataset $train
     # libtorch's current intra-op thread count, read through the engine (the same figure Test-MlpEnvironment reports).
-    $runtime = $model.GetType().Assembly.GetType('MlpTools.Core.Native.TorchRuntime')
+    $runtime = $model.GetType().Assembly.GetType('MlpTools.Core.Platform.TorchRuntime')
     function Get-TorchThreadCount { $runtime::ThreadCount }
     $initial = Get-TorchThreadCount
     # A count different from the current one, so that a missing restore shows.

@@ -1,3 +1,5 @@
+using MlpTools.Core.Platform;
+
 namespace MlpTools.Core.Data;
 
 /// <summary>Seeded random splits of a dataset into a training and a test part.</summary>

@@ -1,5 +1,6 @@
 using System.Buffers.Binary;
 using System.IO.Compression;
+using MlpTools.Core.Platform;
 
 namespace MlpTools.Core.Data;
 

@@ -1,5 +1,6 @@
 using MlpTools.Core.Data.Images;
 using MlpTools.Core.Data.Tabular;
+using MlpTools.Core.Platform;
 
 namespace MlpTools.Core.Data;
 

@@ -1,6 +1,6 @@
 using System.IO.Compression;
 using System.Security.Cryptography;
-using MlpTools.Core.Persistence;
+using MlpTools.Core.Platform;
 
 namespace MlpTools.Core.Data;
 

@@ -1,3 +1,5 @@
+using MlpTools.Core.Platform;
+
 namespace MlpTools.Core.Data;
 
 /// <summary>The four standard MNIST-layout IDX files: where they are looked for and how they are read.</summary>

@@ -1,3 +1,4 @@
+using MlpTools.Core.Platform;
 using MlpTools.Core.Training;
 using ScottPlot;
 using SkiaSharp;

@@ -1,4 +1,5 @@
 using MlpTools.Core.Data;
+using MlpTools.Core.Platform;
 using SkiaSharp;
 
 namespace MlpTools.Core.Imaging;

@@ -1,4 +1,4 @@
-using MlpTools.Core.Persistence;
+using MlpTools.Core.Platform;
 using SkiaSharp;
 
 namespace MlpTools.Core.Imaging;

@@ -1,3 +1,4 @@
+using MlpTools.Core.Platform;
 using ScottPlot;
 using SkiaSharp;
 

@@ -1,3 +1,4 @@
+using MlpTools.Core.Platform;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -78,7 +79,7 @@ public sealed record ActivationSpec(Activation Kind, double Alpha = 1.0, double 
     /// <summary>The function's values at <paramref name="x"/> and its derivatives there (by autograd).</summary>
     public static (double[] Values, double[] Derivatives) Evaluate(ActivationSpec activation, double[] x)
     {
-        Native.TorchRuntime.EnsureAvailable();
+        TorchRuntime.EnsureAvailable();
         using var scope = NewDisposeScope();
         using var layer = activation.CreateLayer();
         var input = tensor(x, ScalarType.Float64).requires_grad_(true);

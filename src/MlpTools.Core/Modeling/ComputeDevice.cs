@@ -1,4 +1,4 @@
-using MlpTools.Core.Native;
+using MlpTools.Core.Platform;
 using TorchSharp;
 
 namespace MlpTools.Core.Modeling;

@@ -1,3 +1,5 @@
+using MlpTools.Core.Platform;
+
 namespace MlpTools.Core.Modeling;
 
 /// <summary>The shape of a multilayer perceptron: what New-Mlp's parameters describe.</summary>
@@ -30,6 +32,26 @@ public sealed record MlpArchitecture(
     /// <summary>The largest α of ELU that New-Mlp accepts.</summary>
     public const double MaxAlpha = 1e6;
 
+    /// <summary>Layer widths from input to output: 784, 256, 10 for the notebook's network.</summary>
+    public IReadOnlyList<int> Widths => new[] { InputSize }.Concat(HiddenSizes).Append(OutputSize).ToArray();
+
+    /// <summary>
+    /// The name of weight matrix <paramref name="index"/> (0 is the input side) and of its bias: lin_1, lin_2, ... as in the
+    /// notebook's class, so that weights map one-to-one onto a PyTorch state_dict.
+    /// </summary>
+    public static string LayerName(int index) => $"lin_{index + 1}";
+
+    /// <summary>The names and shapes the weights and biases have, in state_dict order.</summary>
+    internal IEnumerable<(string Key, long[] Shape)> ParameterShapes()
+    {
+        IReadOnlyList<int> widths = Widths;
+        for (int i = 0; i < widths.Count - 1; i++)
+        {
+            yield return ($"{LayerName(i)}.weight", new long[] { widths[i + 1], widths[i] });
+            yield return ($"{LayerName(i)}.bias", new long[] { widths[i + 1] });
+        }
+    }
+
     /// <summary>Weights and biases of the network these sizes describe (as a double: sizes near int.MaxValue overflow a long).</summary>
     public double CountParameters()
     {
@@ -60,7 +82,7 @@ public sealed record MlpArchitecture(
         if (parameters > MaxParameterCount)
         {
             throw new MlpToolsException(ErrorIds.ModelTooLarge,
-                $"A {string.Join('-', new[] { InputSize }.Concat(HiddenSizes).Append(OutputSize))} network has {parameters:0.###e+0} weights and biases; " +
+                $"A {string.Join('-', Widths)} network has {parameters:0.###e+0} weights and biases; " +
                 $"MlpTools allows at most {MaxParameterCount} (4 GiB). Use smaller -InputSize, -HiddenSize or -OutputSize.", this);
         }
         if (!(Dropout >= 0 && Dropout < 1))

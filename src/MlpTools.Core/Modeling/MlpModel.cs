@@ -1,6 +1,5 @@
 using MlpTools.Core.Data;
-using MlpTools.Core.Native;
-using MlpTools.Core.Onnx;
+using MlpTools.Core.Platform;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -9,7 +8,7 @@ namespace MlpTools.Core.Modeling;
 
 /// <summary>
 /// A multilayer perceptron: Linear layers with an activation between them, as in the lecture's
-/// notebook. Layers are named lin_1, lin_2, ... like the notebook's class so that weights map
+/// notebook. Layers are named as in the notebook's class (<see cref="MlpArchitecture.LayerName"/>) so that weights map
 /// one-to-one onto a PyTorch state_dict. Owns native memory: dispose it when done.
 /// </summary>
 public sealed class MlpModel : IDisposable
@@ -66,7 +65,7 @@ public sealed class MlpModel : IDisposable
     /// <summary>Its training runs (recipe, data fingerprints, epoch records) and the file it came from; model files carry it.</summary>
     public ModelHistory History { get; } = new();
     /// <summary>Layer widths from input to output, e.g. 784-256-10.</summary>
-    public string Layers => string.Join('-', new[] { InputSize }.Concat(HiddenSizes).Append(OutputSize));
+    public string Layers => string.Join('-', Architecture.Widths);
 
     /// <summary>
     /// Where the weights live and the model computes: Cpu, the only device of this package (see <see cref="ComputeDevices"/>).
@@ -87,6 +86,9 @@ public sealed class MlpModel : IDisposable
 
     /// <summary>The weight matrices W(1)..W(L), input side first (the lecture's notation).</summary>
     internal IReadOnlyList<TorchSharp.Modules.Linear> LinearLayers => Network.children().OfType<TorchSharp.Modules.Linear>().ToArray();
+
+    /// <summary>Σ‖W‖² over the weight matrices (not the biases): the lecture's L2 term without its λ/2.</summary>
+    internal Tensor SquaredWeights() => LinearLayers.Select(l => l.weight!.pow(2).sum()).Aggregate((a, b) => a + b);
 
     internal IEnumerable<SeededDropout> DropoutLayers => Network.children().OfType<SeededDropout>();
 
@@ -124,9 +126,9 @@ public sealed class MlpModel : IDisposable
 
     private static List<(string, nn.Module<Tensor, Tensor>)> BuildLayers(MlpArchitecture architecture, long seed, List<(string, nn.Module<Tensor, Tensor>)> layers)
     {
-        int[] widths = new[] { architecture.InputSize }.Concat(architecture.HiddenSizes).Append(architecture.OutputSize).ToArray();
+        IReadOnlyList<int> widths = architecture.Widths;
         using var generator = new Generator((ulong)seed);
-        for (int i = 0; i < widths.Length - 1; i++)
+        for (int i = 0; i < widths.Count - 1; i++)
         {
             var linear = nn.Linear(widths[i], widths[i + 1]);
             double std = architecture.Initialization == Initialization.XavierNormal
@@ -137,8 +139,8 @@ public sealed class MlpModel : IDisposable
                 linear.weight!.normal_(0, std, generator);
                 linear.bias!.zero_();
             }
-            layers.Add(($"lin_{i + 1}", linear));
-            if (i < widths.Length - 2)
+            layers.Add((MlpArchitecture.LayerName(i), linear));
+            if (i < widths.Count - 2)
             {
                 layers.Add(($"act_{i + 1}", architecture.Activation.CreateLayer()));
                 if (architecture.Dropout > 0)

@@ -1,6 +1,4 @@
 using MlpTools.Core.Data;
-using MlpTools.Core.Persistence;
-using MlpTools.Core.Training;
 
 namespace MlpTools.Core.Modeling;
 
@@ -76,7 +74,7 @@ public sealed record TrainingRun(
     {
         EpochRecord last = Epochs[^1];
         return record.Epoch == last.Epoch + 1 && record.Epochs == last.Epochs &&
-               PersistenceJson.SameOptions(options, Options) &&
+               options.SameRecipe(Options) &&
                trainData.SameData(TrainData) &&
                (validationData is null ? ValidationData is null : validationData.SameData(ValidationData));
     }

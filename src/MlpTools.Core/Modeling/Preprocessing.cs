@@ -1,6 +1,7 @@
 using MlpTools.Core.Data;
 using MlpTools.Core.Data.Images;
 using MlpTools.Core.Data.Tabular;
+using MlpTools.Core.Platform;
 
 namespace MlpTools.Core.Modeling;
 

@@ -2,6 +2,7 @@ using System.IO.Compression;
 using System.Security.Cryptography;
 using System.Text.Json;
 using MlpTools.Core.Modeling;
+using MlpTools.Core.Platform;
 using static TorchSharp.torch;
 
 namespace MlpTools.Core.Persistence;
@@ -112,7 +113,7 @@ internal static class MlpFile
                 using var weights = new MemoryStream(contents.Entries[ModelManifest.WeightsEntry], writable: false);
                 // MlpTools writes exactly the architecture's tensors in float32; anything else is refused before it is read.
                 var tensors = StateDicts.ReadSafeTensors(weights, path,
-                    (layouts, _) => StateDicts.RequireLayout(layouts, architecture.ParameterShapes(), ScalarType.Float32, path));
+                    (layouts, _) => StateDicts.RequireLayout(layouts, architecture.ToMlpArchitecture().ParameterShapes(), ScalarType.Float32, path));
                 model = architecture.Build(device);
                 StateDicts.Load(model, tensors, path);
             }

@@ -1,3 +1,5 @@
+using MlpTools.Core.Platform;
+
 namespace MlpTools.Core.Persistence;
 
 /// <summary>The errors of reading and writing model files, with their stable ids (listed in the cmdlets' help).</summary>

@@ -1,8 +1,8 @@
 using System.IO.Compression;
 using System.Text.Json;
 using MlpTools.Core.Modeling;
-using MlpTools.Core.Native;
-using MlpTools.Core.Onnx;
+using MlpTools.Core.Persistence.Onnx;
+using MlpTools.Core.Platform;
 using static TorchSharp.torch;
 
 namespace MlpTools.Core.Persistence;
@@ -125,7 +125,7 @@ public static class ModelFiles
     private static MlpModel ImportOnnx(byte[] content, string path, string name, string sha256)
     {
         var info = OnnxFile.Read(content, path, name);
-        var scorer = OnnxScorer.Create(content, info, path);
+        var scorer = OnnxScorer.Create(content, info.Signature, path);
         try
         {
             var architecture = info.Architecture;

@@ -6,7 +6,7 @@ using MlpTools.Core.Data;
 using MlpTools.Core.Data.Images;
 using MlpTools.Core.Data.Tabular;
 using MlpTools.Core.Modeling;
-using MlpTools.Core.Native;
+using MlpTools.Core.Platform;
 using MlpTools.Core.Training;
 using TorchSharp;
 
@@ -104,17 +104,6 @@ internal sealed record ModelArchitecture
     };
 
     private static double? NullIfDefault(double value, double defaultValue) => value == defaultValue ? null : value;
-
-    /// <summary>The layer shapes the weights must have, in state_dict order.</summary>
-    public IEnumerable<(string Key, long[] Shape)> ParameterShapes()
-    {
-        int[] widths = new[] { InputSize }.Concat(HiddenSizes).Append(OutputSize).ToArray();
-        for (int i = 0; i < widths.Length - 1; i++)
-        {
-            yield return ($"lin_{i + 1}.weight", new long[] { widths[i + 1], widths[i] });
-            yield return ($"lin_{i + 1}.bias", new long[] { widths[i + 1] });
-        }
-    }
 
     /// <summary>The network as New-Mlp's parameters describe it.</summary>
     public MlpArchitecture ToMlpArchitecture() => new(InputSize, HiddenSizes ?? Array.Empty<int>(), OutputSize,

@@ -329,17 +329,17 @@ internal static partial class StateDicts
         {
             if (weight is null || bias is null)
             {
-                throw ModelFileErrors.StateDictInvalid(path, $"layer lin_{index} lacks its {(weight is null ? "weight" : "bias")}.");
+                throw ModelFileErrors.StateDictInvalid(path, $"layer {MlpArchitecture.LayerName(index - 1)} lacks its {(weight is null ? "weight" : "bias")}.");
             }
             if (!is_floating_point(weight.DType) || !is_floating_point(bias.DType))
             {
-                throw ModelFileErrors.StateDictInvalid(path, $"layer lin_{index} holds {weight.DType} values, not floating-point weights.");
+                throw ModelFileErrors.StateDictInvalid(path, $"layer {MlpArchitecture.LayerName(index - 1)} holds {weight.DType} values, not floating-point weights.");
             }
             if (weight.Shape.Length != 2 || bias.Shape.Length != 1 || bias.Shape[0] != weight.Shape[0] || weight.Shape[0] < 1 || weight.Shape[1] < 1 ||
                 weight.Shape[0] > int.MaxValue || weight.Shape[1] > int.MaxValue)
             {
                 throw ModelFileErrors.StateDictInvalid(path,
-                    $"layer lin_{index} has a weight of shape [{string.Join(", ", weight.Shape)}] and a bias of shape [{string.Join(", ", bias.Shape)}]; " +
+                    $"layer {MlpArchitecture.LayerName(index - 1)} has a weight of shape [{string.Join(", ", weight.Shape)}] and a bias of shape [{string.Join(", ", bias.Shape)}]; " +
                     "a linear layer has a weight [outputs, inputs] and a bias [outputs].");
             }
             if (widths.Count == 0)
@@ -349,7 +349,7 @@ internal static partial class StateDicts
             else if (weight.Shape[1] != widths[^1])
             {
                 throw ModelFileErrors.StateDictInvalid(path,
-                    $"layer lin_{index} takes {weight.Shape[1]} inputs but lin_{index - 1} gives {widths[^1]} outputs.");
+                    $"layer {MlpArchitecture.LayerName(index - 1)} takes {weight.Shape[1]} inputs but {MlpArchitecture.LayerName(index - 2)} gives {widths[^1]} outputs.");
             }
             widths.Add(weight.Shape[0]);
         }
@@ -416,6 +416,7 @@ internal static partial class StateDicts
         return sorted.Count == 0 ? "none" : string.Join(", ", sorted.Take(12)) + (sorted.Count > 12 ? ", ..." : "");
     }
 
+    /// <summary>The keys of <see cref="MlpArchitecture.LayerName"/>'s layers: lin_1.weight, lin_1.bias, ...; group 1 is the layer's number.</summary>
     [GeneratedRegex(@"^lin_([1-9][0-9]{0,4})\.(weight|bias)$", RegexOptions.CultureInvariant)]
     private static partial Regex LayerKey();
 }

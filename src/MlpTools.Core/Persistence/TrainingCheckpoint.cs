@@ -2,7 +2,7 @@ using System.Runtime.InteropServices;
 using System.Text.Json;
 using MlpTools.Core.Data;
 using MlpTools.Core.Modeling;
-using MlpTools.Core.Native;
+using MlpTools.Core.Platform;
 using MlpTools.Core.Training;
 using TorchSharp;
 using TorchSharp.Modules;
@@ -16,7 +16,7 @@ namespace MlpTools.Core.Persistence;
 /// that file back, so a run killed at any moment and resumed ends with the weights an uninterrupted run would have
 /// (same seeds, same number of libtorch threads).
 /// </summary>
-public sealed class TrainingCheckpoint
+public sealed class TrainingCheckpoint : SessionCheckpoint
 {
     private const string ShuffleStateKey = "shuffle";
     private const string DropoutStateKey = "dropout";
@@ -136,7 +136,7 @@ public sealed class TrainingCheckpoint
     /// Called by the session before its first epoch: when resuming, loads everything the run had changed (optimiser,
     /// generators, learning rate, trackers, weight snapshots, epochs done) from the file; for a new run, does nothing.
     /// </summary>
-    internal void Restore(TrainingSession session)
+    internal override void Restore(TrainingSession session)
     {
         if (_resumeFrom is null)
         {
@@ -202,7 +202,7 @@ public sealed class TrainingCheckpoint
     /// <summary>The snapshots must be the model's parameters exactly (last good always, best all or none), in float32.</summary>
     private static void RequireSnapshotLayout(IReadOnlyList<TensorLayout> layouts, MlpModel model, string path)
     {
-        var shapes = ModelArchitecture.Of(model).ParameterShapes().ToList();
+        var shapes = model.Architecture.ParameterShapes().ToList();
         var expected = shapes.Select(s => (LastGoodPrefix + s.Key, s.Shape));
         if (layouts.Any(l => l.Key.StartsWith(BestPrefix, StringComparison.Ordinal)))
         {
@@ -258,7 +258,7 @@ public sealed class TrainingCheckpoint
     }
 
     /// <summary>Called by the session after each epoch, before the epoch's record is handed on: replaces the checkpoint file.</summary>
-    internal void Save(TrainingSession session)
+    internal override void Save(TrainingSession session)
     {
         var extra = new Dictionary<string, byte[]>();
         using (var buffer = new MemoryStream())

@@ -1,3 +1,4 @@
+using MlpTools.Core.Platform;
 using System.Text;
 using MlpTools.Core.Data;
 using MlpTools.Core.Data.Images;

@@ -1,3 +1,4 @@
+using MlpTools.Core.Platform;
 using System.Globalization;
 using System.Text;
 using System.Text.Json;

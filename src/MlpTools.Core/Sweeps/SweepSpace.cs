@@ -1,3 +1,4 @@
+using MlpTools.Core.Platform;
 using System.Globalization;
 using System.Security.Cryptography;
 using System.Text;

@@ -1,3 +1,4 @@
+using MlpTools.Core.Platform;
 using System.Text.Json;
 
 namespace MlpTools.Core.Sweeps;

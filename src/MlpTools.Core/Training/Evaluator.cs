@@ -1,6 +1,6 @@
 using MlpTools.Core.Data;
 using MlpTools.Core.Modeling;
-using MlpTools.Core.Native;
+using MlpTools.Core.Platform;
 using static TorchSharp.torch;
 
 namespace MlpTools.Core.Training;

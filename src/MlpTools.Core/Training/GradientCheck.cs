@@ -1,6 +1,6 @@
 using MlpTools.Core.Data;
 using MlpTools.Core.Modeling;
-using MlpTools.Core.Native;
+using MlpTools.Core.Platform;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -68,7 +68,7 @@ public static class GradientCheck
             var weights = model.LinearLayers.Select(l => l.weight!).ToArray();
             var biases = model.LinearLayers.Select(l => l.bias!).ToArray();
             model.Network.zero_grad();
-            Objective(nn.functional.cross_entropy(model.Forward(x), labels), weights, weightDecay).backward();
+            Objective(model, nn.functional.cross_entropy(model.Forward(x), labels), weightDecay).backward();
             var autograd = weights.Select(w => w.grad!.detach().clone()).ToArray();
             model.Network.zero_grad();
 
@@ -97,8 +97,8 @@ public static class GradientCheck
         }
     }
 
-    private static Tensor Objective(Tensor loss, IEnumerable<Tensor> weights, double weightDecay) =>
-        weightDecay == 0 ? loss : loss + weights.Select(w => w.pow(2).sum()).Aggregate((a, b) => a + b) * (weightDecay / 2);
+    private static Tensor Objective(MlpModel model, Tensor loss, double weightDecay) =>
+        weightDecay == 0 ? loss : loss + model.SquaredWeights() * (weightDecay / 2);
 
     /// <summary>
     /// The lecture's backward pass for o = W2·φ(W1·x + b1) + b2, written for a batch of row vectors:
@@ -134,9 +134,9 @@ public static class GradientCheck
         {
             double original = flat[entries[i]].item<double>();
             flat[entries[i]] = original + FiniteDifferenceStep;
-            double plus = Objective(nn.functional.cross_entropy(model.Forward(x), labels), weights, weightDecay).item<double>();
+            double plus = Objective(model, nn.functional.cross_entropy(model.Forward(x), labels), weightDecay).item<double>();
             flat[entries[i]] = original - FiniteDifferenceStep;
-            double minus = Objective(nn.functional.cross_entropy(model.Forward(x), labels), weights, weightDecay).item<double>();
+            double minus = Objective(model, nn.functional.cross_entropy(model.Forward(x), labels), weightDecay).item<double>();
             flat[entries[i]] = original;
             numeric[i] = (plus - minus) / (2 * FiniteDifferenceStep);
         }
@@ -154,7 +154,7 @@ public static class GradientCheck
         double floor = Math.Max(full.abs().max().item<double>() * 1e-6, 1e-300);
         var scale = maximum(autograd.abs(), reference.abs()).clamp_min(floor);
         var relative = (autograd - reference).abs() / scale;
-        return new GradientCheckResult(model.Name, $"lin_{layer + 1}", method, (int)autograd.numel(), relative.max().item<double>(),
+        return new GradientCheckResult(model.Name, MlpArchitecture.LayerName(layer), method, (int)autograd.numel(), relative.max().item<double>(),
             full.norm().item<double>());
     }
 }

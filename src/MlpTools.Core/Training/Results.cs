@@ -1,43 +1,6 @@
+using MlpTools.Core.Platform;
+
 namespace MlpTools.Core.Training;
-
-/// <summary>One epoch of training, as the notebook prints it and more. Flat, so Export-Csv keeps every field.</summary>
-public sealed record EpochRecord(
-    string ModelName,
-    int Epoch,
-    int Epochs,
-    /// <summary>The mean training loss: cross-entropy, or for regression the mean squared error of the standardised targets.</summary>
-    double Loss,
-    /// <summary>Classification: the share of training examples classified right at the end of the epoch (null for regression).</summary>
-    double? TrainAccuracy,
-    double? ValidationLoss,
-    double? ValidationAccuracy,
-    double Seconds,
-    int BatchSize,
-    double LearningRate,
-    string Optimizer,
-    double WeightDecay,
-    /// <summary>λ/2·Σ‖W‖² at the end of the epoch: the lecture's regularisation term s.</summary>
-    double WeightPenalty,
-    long Seed,
-    /// <summary>With early stopping: the epoch whose weights the model keeps so far.</summary>
-    int? BestEpoch,
-    /// <summary>Set on the last record of a run that stopped before its last epoch, saying why.</summary>
-    string? StopReason,
-    /// <summary>With gradient tracking: each layer's mean ‖∂J/∂W(l)‖ over the epoch's batches, input side first.</summary>
-    IReadOnlyList<double>? GradientNorms)
-{
-    /// <summary>Regression: root mean squared error on the training set, in the targets' units (mean over targets).</summary>
-    public double? TrainRmse { get; init; }
-    /// <summary>Regression: the same on the validation set, with its mean absolute error and R².</summary>
-    public double? ValidationRmse { get; init; }
-    public double? ValidationMae { get; init; }
-    public double? ValidationR2 { get; init; }
-
-    /// <summary>The notebook's epoch line (RMSE instead of accuracy for regression).</summary>
-    public override string ToString() => TrainAccuracy is double train
-        ? $"epoch:[{Epoch}] loss:[{Loss:F3}] train_accr:[{train:F3}]" + (ValidationAccuracy is double v ? $" test_accr:[{v:F3}]." : ".")
-        : $"epoch:[{Epoch}] loss:[{Loss:F3}] train_rmse:[{TrainRmse:G4}]" + (ValidationRmse is double r ? $" test_rmse:[{r:G4}] test_r2:[{ValidationR2:F3}]." : ".");
-}
 
 /// <summary>How one class fared: correct predictions out of the examples with that label.</summary>
 /// <remarks><see cref="PredictedCount"/> is how many images of any label the model answered with this class, for precision.</remarks>

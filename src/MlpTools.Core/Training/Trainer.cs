@@ -1,7 +1,6 @@
 using MlpTools.Core.Data;
 using MlpTools.Core.Modeling;
-using MlpTools.Core.Native;
-using MlpTools.Core.Persistence;
+using MlpTools.Core.Platform;
 using static TorchSharp.torch;
 
 namespace MlpTools.Core.Training;
@@ -19,7 +18,7 @@ public static class Trainer
     /// <paramref name="device"/>, the model moves there to train and stays there; without one, it trains where it is.
     /// </summary>
     public static IEnumerable<EpochRecord> Train(MlpModel model, MlpDataset train, MlpDataset? validation, TrainingOptions options,
-        IProgress<TrainingProgress>? progress = null, CancellationToken cancel = default, TrainingCheckpoint? checkpoint = null,
+        IProgress<TrainingProgress>? progress = null, CancellationToken cancel = default, SessionCheckpoint? checkpoint = null,
         ComputeDevice? device = null)
     {
         options.Validate();
@@ -85,7 +84,7 @@ public static class Trainer
     /// tensors made (on that device).
     /// </summary>
     private static IEnumerable<EpochRecord> Run(MlpModel model, Preprocessing preprocessing, ComputeDevice? device, Func<TrainingSession> start,
-        IProgress<TrainingProgress>? progress, CancellationToken cancel, TrainingCheckpoint? checkpoint)
+        IProgress<TrainingProgress>? progress, CancellationToken cancel, SessionCheckpoint? checkpoint)
     {
         using var lease = model.Acquire("training");
         model.Preprocessing = preprocessing;

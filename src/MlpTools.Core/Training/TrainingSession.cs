@@ -1,7 +1,7 @@
 using System.Diagnostics;
 using MlpTools.Core.Data;
 using MlpTools.Core.Modeling;
-using MlpTools.Core.Persistence;
+using MlpTools.Core.Platform;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -10,7 +10,7 @@ namespace MlpTools.Core.Training;
 /// <summary>
 /// One training run and everything it changes: the optimiser, the shuffle and dropout generators, the current learning
 /// rate and the schedule's plateau tracker, the early-stopping tracker and best weights, the last good weights and the
-/// epochs done. A checkpoint saves and restores it whole (<see cref="TrainingCheckpoint"/>), so a resumed run goes on
+/// epochs done. A checkpoint saves and restores it whole (<see cref="SessionCheckpoint"/>), so a resumed run goes on
 /// exactly as the run that was cut off would have.
 /// </summary>
 internal sealed class TrainingSession : IDisposable
@@ -71,7 +71,7 @@ internal sealed class TrainingSession : IDisposable
     /// The notebook's loop: for each epoch, shuffle, batches, evaluate, record. After each epoch the whole session goes
     /// to <paramref name="checkpoint"/> before the record is handed on.
     /// </summary>
-    public IEnumerable<EpochRecord> Run(IProgress<TrainingProgress>? progress, CancellationToken cancel, TrainingCheckpoint? checkpoint)
+    public IEnumerable<EpochRecord> Run(IProgress<TrainingProgress>? progress, CancellationToken cancel, SessionCheckpoint? checkpoint)
     {
         foreach (var layer in Model.DropoutLayers)
         {
@@ -95,11 +95,25 @@ internal sealed class TrainingSession : IDisposable
                 double monitored = onValidation?.Loss ?? pass.MeanLoss;
                 var (bestEpoch, stopReason) = ObserveForEarlyStopping(monitored, epoch);
                 bool classifies = Model.Task == MlpTask.Classification;
-                var record = new EpochRecord(Model.Name, Model.EpochsTrained, targetEpochs, pass.MeanLoss, classifies ? onTrain.Accuracy : null,
-                    onValidation?.Loss, classifies ? onValidation?.Accuracy : null, clock.Elapsed.TotalSeconds, Options.BatchSize, LearningRate,
-                    Options.Optimizer.ToString(), Options.WeightDecay, WeightPenalty(), Options.Seed,
-                    bestEpoch, stopReason, pass.GradientNorms)
+                var record = new EpochRecord
                 {
+                    ModelName = Model.Name,
+                    Epoch = Model.EpochsTrained,
+                    Epochs = targetEpochs,
+                    Loss = pass.MeanLoss,
+                    TrainAccuracy = classifies ? onTrain.Accuracy : null,
+                    ValidationLoss = onValidation?.Loss,
+                    ValidationAccuracy = classifies ? onValidation?.Accuracy : null,
+                    Seconds = clock.Elapsed.TotalSeconds,
+                    BatchSize = Options.BatchSize,
+                    LearningRate = LearningRate,
+                    Optimizer = Options.Optimizer.ToString(),
+                    WeightDecay = Options.WeightDecay,
+                    WeightPenalty = WeightPenalty(),
+                    Seed = Options.Seed,
+                    BestEpoch = bestEpoch,
+                    StopReason = stopReason,
+                    GradientNorms = pass.GradientNorms,
                     TrainRmse = onTrain.Rmse,
                     ValidationRmse = onValidation?.Rmse,
                     ValidationMae = onValidation?.Mae,
@@ -176,7 +190,7 @@ internal sealed class TrainingSession : IDisposable
                 throw Diverged($"the loss became {lossValue} in epoch {Model.EpochsTrained + 1}, batch {batch + 1} of {_batches}");
             }
             Weights.SaveLastGood();
-            Tensor objective = l2InLoss ? loss + SquaredWeights(weights) * (Options.WeightDecay / 2) : loss;
+            Tensor objective = l2InLoss ? loss + Model.SquaredWeights() * (Options.WeightDecay / 2) : loss;
             Optimizer.zero_grad();
             objective.backward();
             if (gradientNormSums is not null)
@@ -214,8 +228,6 @@ internal sealed class TrainingSession : IDisposable
             "The model keeps the weights from before the step that broke it.", Model);
     }
 
-    private static Tensor SquaredWeights(IEnumerable<Tensor> weights) => weights.Select(w => w.pow(2).sum()).Aggregate((a, b) => a + b);
-
     /// <summary>The lecture's s = λ/2·Σ‖W‖²_F over the weight matrices.</summary>
     private double WeightPenalty()
     {
@@ -225,7 +237,7 @@ internal sealed class TrainingSession : IDisposable
         }
         using var scope = NewDisposeScope();
         using var noGrad = no_grad();
-        return SquaredWeights(Model.LinearLayers.Select(l => l.weight!)).item<float>() * Options.WeightDecay / 2;
+        return Model.SquaredWeights().item<float>() * Options.WeightDecay / 2;
     }
 
     private static optim.Optimizer CreateOptimizer(MlpModel model, TrainingOptions options) => options.Optimizer switch

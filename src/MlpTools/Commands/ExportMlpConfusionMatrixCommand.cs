@@ -1,7 +1,7 @@
 using System.Globalization;
 using System.Management.Automation;
-using MlpTools.Core;
 using MlpTools.Core.Imaging;
+using MlpTools.Core.Platform;
 using MlpTools.Core.Training;
 
 namespace MlpTools.Commands;

@@ -1,3 +1,4 @@
+using MlpTools.Core.Platform;
 using System.Management.Automation;
 using MlpTools.Core;
 using MlpTools.Core.Modeling;

@@ -1,8 +1,8 @@
 using System.Management.Automation;
-using MlpTools.Core;
 using MlpTools.Core.Data;
 using MlpTools.Core.Data.Images;
 using MlpTools.Core.Data.Tabular;
+using MlpTools.Core.Platform;
 
 namespace MlpTools.Commands;
 

@@ -1,6 +1,6 @@
 using System.Management.Automation;
-using MlpTools.Core;
 using MlpTools.Core.Imaging;
+using MlpTools.Core.Platform;
 
 namespace MlpTools.Commands;
 

@@ -1,9 +1,9 @@
 using System.Management.Automation;
-using MlpTools.Core;
 using MlpTools.Core.Data;
 using MlpTools.Core.Data.Images;
 using MlpTools.Core.Data.Tabular;
 using MlpTools.Core.Modeling;
+using MlpTools.Core.Platform;
 using MlpTools.Core.Training;
 
 namespace MlpTools.Commands;

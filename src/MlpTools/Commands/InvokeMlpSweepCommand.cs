@@ -1,3 +1,4 @@
+using MlpTools.Core.Platform;
 using System.Collections;
 using System.Globalization;
 using System.Management.Automation;
@@ -54,7 +55,7 @@ public sealed class InvokeMlpSweepCommand : MlpCmdlet
     public int? Count { get; set; }
 
     [Parameter]
-    [ValidateRange(1, Core.Training.TrainingOptions.MaxEpochs)]
+    [ValidateRange(1, Core.Modeling.TrainingOptions.MaxEpochs)]
     public int Epochs { get; set; } = 10;
 
     /// <summary>Each trial stops when its validation loss stops improving and keeps its best weights.</summary>

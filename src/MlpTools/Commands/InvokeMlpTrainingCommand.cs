@@ -1,8 +1,8 @@
 using System.Management.Automation;
-using MlpTools.Core;
 using MlpTools.Core.Data;
 using MlpTools.Core.Modeling;
 using MlpTools.Core.Persistence;
+using MlpTools.Core.Platform;
 using MlpTools.Core.Training;
 
 namespace MlpTools.Commands;
@@ -220,12 +220,12 @@ public sealed class InvokeMlpTrainingCommand : TorchCmdlet
         }
         for (int layer = 0; layer < record.GradientNorms.Count; layer++)
         {
-            wrapped.Properties.Add(new PSNoteProperty($"GradientNorm_lin_{layer + 1}", record.GradientNorms[layer]));
+            wrapped.Properties.Add(new PSNoteProperty($"GradientNorm_{MlpArchitecture.LayerName(layer)}", record.GradientNorms[layer]));
         }
         return wrapped;
     }
 
-    private const string RegressionRecordTypeName = "MlpTools.Core.Training.EpochRecord#Regression";
+    private const string RegressionRecordTypeName = "MlpTools.Core.Modeling.EpochRecord#Regression";
 
     private sealed class Progress(InvokeMlpTrainingCommand command) : IProgress<TrainingProgress>
     {

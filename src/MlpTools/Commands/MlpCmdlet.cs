@@ -1,7 +1,7 @@
 using System.Collections.ObjectModel;
 using System.Diagnostics;
 using System.Management.Automation;
-using MlpTools.Core;
+using MlpTools.Core.Platform;
 
 namespace MlpTools.Commands;
 

@@ -1,7 +1,7 @@
 using System.Management.Automation;
-using MlpTools.Core;
 using MlpTools.Core.Data;
 using MlpTools.Core.Modeling;
+using MlpTools.Core.Platform;
 
 namespace MlpTools.Commands;
 

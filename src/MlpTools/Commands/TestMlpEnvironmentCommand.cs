@@ -1,7 +1,7 @@
 using System.Collections;
 using System.Management.Automation;
 using System.Reflection;
-using MlpTools.Core.Native;
+using MlpTools.Core.Diagnostics;
 
 namespace MlpTools.Commands;
 

@@ -1,6 +1,6 @@
 using System.Management.Automation;
 using MlpTools.Core.Modeling;
-using MlpTools.Core.Native;
+using MlpTools.Core.Platform;
 
 namespace MlpTools.Commands;
 

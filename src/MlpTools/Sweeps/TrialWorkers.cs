@@ -1,3 +1,4 @@
+using MlpTools.Core.Platform;
 using System.Collections;
 using System.Collections.ObjectModel;
 using System.Management.Automation;

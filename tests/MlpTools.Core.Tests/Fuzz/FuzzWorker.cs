@@ -3,6 +3,7 @@ using System.Security.Cryptography;
 using MlpTools.Core.Data;
 using MlpTools.Core.Modeling;
 using MlpTools.Core.Persistence;
+using MlpTools.Core.Platform;
 using MlpTools.Core.Training;
 using static TorchSharp.torch;
 

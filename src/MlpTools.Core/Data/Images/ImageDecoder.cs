@@ -1,4 +1,4 @@
-using MlpTools.Core.Imaging;
+using MlpTools.Core.Platform;
 using SkiaSharp;
 
 namespace MlpTools.Core.Data.Images;

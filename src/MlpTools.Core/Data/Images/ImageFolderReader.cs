@@ -1,3 +1,5 @@
+using MlpTools.Core.Platform;
+
 namespace MlpTools.Core.Data.Images;
 
 /// <summary>

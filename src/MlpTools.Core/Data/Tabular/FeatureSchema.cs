@@ -1,4 +1,5 @@
 using System.Text.Json.Serialization;
+using MlpTools.Core.Platform;
 
 namespace MlpTools.Core.Data.Tabular;
 

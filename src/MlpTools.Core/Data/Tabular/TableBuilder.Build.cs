@@ -1,4 +1,5 @@
 using System.Globalization;
+using MlpTools.Core.Platform;
 
 namespace MlpTools.Core.Data.Tabular;
 

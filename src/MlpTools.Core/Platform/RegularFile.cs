@@ -1,6 +1,6 @@
 using System.Runtime.InteropServices;
 
-namespace MlpTools.Core;
+namespace MlpTools.Core.Platform;
 
 /// <summary>
 /// The one place that decides whether a path may be read or written, used by every reader and writer: only regular

@@ -1,6 +1,6 @@
 using System.Security.Cryptography;
 
-namespace MlpTools.Core.Persistence;
+namespace MlpTools.Core.Platform;
 
 /// <summary>
 /// Writes a file so that readers only ever see the old file or the complete new one: the content goes to a temporary

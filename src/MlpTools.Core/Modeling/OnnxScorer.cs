@@ -1,7 +1,14 @@
 using System.Reflection;
+using MlpTools.Core.Platform;
 using Microsoft.ML.OnnxRuntime;
 
-namespace MlpTools.Core.Onnx;
+namespace MlpTools.Core.Modeling;
+
+/// <summary>What scoring needs to know of a vetted ONNX file.</summary>
+/// <param name="OutputName">The output that holds the answers: probabilities or logits, or regression values.</param>
+/// <param name="OutputIsLogits">True when the output holds class scores (logits), which the scorer turns into probabilities.</param>
+/// <param name="FixedBatch">The batch size the input demands, when the file fixes one; null when it is free.</param>
+internal sealed record OnnxSignature(int InputSize, int OutputSize, string OutputName, bool OutputIsLogits, int? FixedBatch);
 
 /// <summary>
 /// An ONNX model loaded in ONNX Runtime: rows of raw features in, the answers out (class probabilities, or regression
@@ -14,20 +21,20 @@ internal sealed class OnnxScorer : IDisposable
 
     private readonly InferenceSession _session;
     private readonly string _inputName;
-    private readonly OnnxModelInfo _info;
+    private readonly OnnxSignature _info;
 
-    private OnnxScorer(InferenceSession session, OnnxModelInfo info)
+    private OnnxScorer(InferenceSession session, OnnxSignature info)
     {
         _session = session;
         _info = info;
         _inputName = session.InputMetadata.Keys.Single();
     }
 
-    public int InputSize => _info.Architecture.InputSize;
-    public int OutputSize => _info.Architecture.OutputSize;
+    public int InputSize => _info.InputSize;
+    public int OutputSize => _info.OutputSize;
 
-    /// <summary>A session for a file <see cref="OnnxFile.Read"/> has vetted.</summary>
-    public static OnnxScorer Create(byte[] content, OnnxModelInfo info, string path)
+    /// <summary>A session for a file that Persistence's ONNX reader has vetted.</summary>
+    public static OnnxScorer Create(byte[] content, OnnxSignature info, string path)
     {
         OnnxRuntimeInfo.EnsureAvailable();
         try

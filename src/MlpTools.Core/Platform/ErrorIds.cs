@@ -1,6 +1,6 @@
 using System.Reflection;
 
-namespace MlpTools.Core;
+namespace MlpTools.Core.Platform;
 
 /// <summary>
 /// Every error id MlpTools gives, grouped by what it is about, each with the one kind of failure it is (the category

@@ -1,8 +1,9 @@
 using System.Text.Json;
+using MlpTools.Core.Data;
 using MlpTools.Core.Modeling;
-using MlpTools.Core.Persistence;
+using MlpTools.Core.Platform;
 
-namespace MlpTools.Core.Onnx;
+namespace MlpTools.Core.Persistence.Onnx;
 
 /// <summary>What Import-Mlp learned from an ONNX file before ONNX Runtime sees it.</summary>
 /// <param name="Architecture">The network, with the preprocessing MlpTools recorded (none for a file it did not write).</param>
@@ -10,7 +11,11 @@ namespace MlpTools.Core.Onnx;
 /// <param name="OutputIsLogits">True when the output holds class scores (logits), which the scorer turns into probabilities.</param>
 /// <param name="FixedBatch">The batch size the input demands, when the file fixes one; null when it is free.</param>
 internal sealed record OnnxModelInfo(ModelArchitecture Architecture, string OutputName, bool OutputIsLogits, int? FixedBatch,
-    string Producer, string ProducerVersion, long IrVersion, long Opset);
+    string Producer, string ProducerVersion, long IrVersion, long Opset)
+{
+    /// <summary>What ONNX Runtime's scorer needs of it.</summary>
+    public OnnxSignature Signature => new(Architecture.InputSize, Architecture.OutputSize, OutputName, OutputIsLogits, FixedBatch);
+}
 
 /// <summary>
 /// Reads and vets an ONNX file with MlpTools' own bounded protobuf reader, before any of it reaches ONNX Runtime: only a
@@ -406,7 +411,7 @@ internal static class OnnxFile
             if (recorded.InputSize != architecture.InputSize || recorded.OutputSize != architecture.OutputSize || recorded.HiddenSizes is null ||
                 !recorded.HiddenSizes.SequenceEqual(architecture.HiddenSizes))
             {
-                throw ModelFileErrors.Corrupt(path, $"its recorded architecture does not match the shapes of its layers ({string.Join('-', new[] { architecture.InputSize }.Concat(architecture.HiddenSizes).Append(architecture.OutputSize))}).");
+                throw ModelFileErrors.Corrupt(path, $"its recorded architecture does not match the shapes of its layers ({string.Join('-', architecture.ToMlpArchitecture().Widths)}).");
             }
             bool regression = recorded.Preprocessing?.Task == Data.MlpTask.Regression;
             string output = regression ? OnnxExport.ValuesName : OnnxExport.ProbabilitiesName;

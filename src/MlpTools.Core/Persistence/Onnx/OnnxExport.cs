@@ -2,9 +2,9 @@ using System.Runtime.InteropServices;
 using System.Text.Json;
 using MlpTools.Core.Data;
 using MlpTools.Core.Modeling;
-using MlpTools.Core.Persistence;
+using MlpTools.Core.Platform;
 
-namespace MlpTools.Core.Onnx;
+namespace MlpTools.Core.Persistence.Onnx;
 
 /// <summary>
 /// Writes a model as an ONNX graph that needs nothing but the file: the model's preprocessing (pixels / 255, or the
@@ -54,9 +54,10 @@ internal static class OnnxExport
         for (int i = 0; i < layers.Count; i++)
         {
             var layer = layers[i];
-            string weight = graph.Constant($"lin_{i + 1}.weight", layer.weight!.data<float>().ToArray(), layer.weight!.shape);
-            string bias = graph.Constant($"lin_{i + 1}.bias", layer.bias!.data<float>().ToArray());
-            flow = graph.Node("Gemm", new[] { flow, weight, bias }, i == layers.Count - 1 ? (model.Task == MlpTask.Regression ? "standardised_values" : "logits") : $"lin_{i + 1}",
+            string name = MlpArchitecture.LayerName(i);
+            string weight = graph.Constant($"{name}.weight", layer.weight!.data<float>().ToArray(), layer.weight!.shape);
+            string bias = graph.Constant($"{name}.bias", layer.bias!.data<float>().ToArray());
+            flow = graph.Node("Gemm", new[] { flow, weight, bias }, i == layers.Count - 1 ? (model.Task == MlpTask.Regression ? "standardised_values" : "logits") : name,
                 ("transB", 1L));
             if (i < layers.Count - 1)
             {

@@ -1,6 +1,6 @@
 using System.Reflection;
 
-namespace MlpTools.Core.Native;
+namespace MlpTools.Core.Platform;
 
 /// <summary>
 /// Where this process takes its native libraries from (see <see cref="NativePackage"/> for the rules), found once,

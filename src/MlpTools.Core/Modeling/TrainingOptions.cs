@@ -1,4 +1,6 @@
-namespace MlpTools.Core.Training;
+using MlpTools.Core.Platform;
+
+namespace MlpTools.Core.Modeling;
 
 public enum OptimizerKind
 {
@@ -75,6 +77,13 @@ public sealed record TrainingOptions
         Require(MinDelta >= 0 && double.IsFinite(MinDelta), "MinDelta", MinDelta, "zero or a positive finite number");
         Require(ValidationFraction >= 0 && ValidationFraction < 1, "ValidationFraction", ValidationFraction, "at least 0 and below 1");
     }
+
+    /// <summary>
+    /// Whether <paramref name="other"/> is the same recipe, compared by its JSON so that every property counts, including
+    /// ones added later and collections, which a record's equality compares by reference.
+    /// </summary>
+    internal bool SameRecipe(TrainingOptions other) =>
+        ReferenceEquals(this, other) || PersistenceJson.Serialize(this).AsSpan().SequenceEqual(PersistenceJson.Serialize(other));
 
     private static void Require(bool condition, string name, object value, string what)
     {

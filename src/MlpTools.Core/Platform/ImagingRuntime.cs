@@ -1,8 +1,7 @@
 using System.Reflection;
-using MlpTools.Core.Native;
 using SkiaSharp;
 
-namespace MlpTools.Core.Imaging;
+namespace MlpTools.Core.Platform;
 
 /// <summary>
 /// Makes sure SkiaSharp's native library (libSkiaSharp) loads before anything is drawn, and picks the fonts:

@@ -1,4 +1,4 @@
-namespace MlpTools.Core;
+namespace MlpTools.Core.Platform;
 
 /// <summary>What kind of failure an <see cref="MlpToolsException"/> is; the cmdlets map it to a PowerShell error category.</summary>
 public enum FailureKind

@@ -1,4 +1,4 @@
-namespace MlpTools.Core.Persistence;
+namespace MlpTools.Core.Modeling;
 
 /// <summary>The file formats Export-Mlp writes and Import-Mlp reads.</summary>
 public enum ModelFileFormat

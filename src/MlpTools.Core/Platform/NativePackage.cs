@@ -1,6 +1,6 @@
 using System.Runtime.InteropServices;
 
-namespace MlpTools.Core.Native;
+namespace MlpTools.Core.Platform;
 
 /// <summary>Where the native libraries were found: an installed platform package, or the development build's engine folder.</summary>
 /// <param name="Folder">The folder holding libtorch, LibTorchSharp, libSkiaSharp and the rest.</param>

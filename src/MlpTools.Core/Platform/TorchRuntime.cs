@@ -2,7 +2,7 @@ using System.Reflection;
 using System.Runtime.InteropServices;
 using TorchSharp;
 
-namespace MlpTools.Core.Native;
+namespace MlpTools.Core.Platform;
 
 /// <summary>
 /// Makes sure libtorch is loaded before any model code runs, and turns TorchSharp's

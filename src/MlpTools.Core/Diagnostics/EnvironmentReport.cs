@@ -1,8 +1,9 @@
 using System.Runtime.InteropServices;
 using MlpTools.Core.Data;
-using MlpTools.Core.Imaging;
+using MlpTools.Core.Modeling;
+using MlpTools.Core.Platform;
 
-namespace MlpTools.Core.Native;
+namespace MlpTools.Core.Diagnostics;
 
 /// <summary>One split's files in the data folder: whether both are there and what their headers say.</summary>
 public sealed record DataFolderSplit(string Split, bool Present, int? Count, int? ImageHeight, int? ImageWidth, string? ImagesFile, string? LabelsFile, string? Problem)
@@ -131,8 +132,8 @@ public sealed class EnvironmentReport
             TorchThreads = nativeError is null ? TorchRuntime.ThreadCount : null,
             ProcessorCount = Environment.ProcessorCount,
             OmpNumThreads = Environment.GetEnvironmentVariable("OMP_NUM_THREADS"),
-            OnnxRuntimeVersion = Onnx.OnnxRuntimeInfo.Version,
-            OnnxRuntimeLoadError = Onnx.OnnxRuntimeInfo.LoadError,
+            OnnxRuntimeVersion = OnnxRuntimeInfo.Version,
+            OnnxRuntimeLoadError = OnnxRuntimeInfo.LoadError,
             SkiaSharpVersion = ImagingRuntime.SkiaSharpVersion,
             ImagingError = ImagingRuntime.LoadError,
             DataPath = dataPath,

@@ -1,9 +1,8 @@
 using System.Text.Encodings.Web;
 using System.Text.Json;
 using System.Text.Json.Serialization;
-using MlpTools.Core.Training;
 
-namespace MlpTools.Core.Persistence;
+namespace MlpTools.Core.Platform;
 
 /// <summary>How MlpTools writes JSON in its files: camelCase names, enums by name, doubles that round-trip exactly.</summary>
 internal static class PersistenceJson
@@ -26,11 +25,4 @@ internal static class PersistenceJson
 
     public static T Deserialize<T>(ReadOnlySpan<byte> json) =>
         JsonSerializer.Deserialize<T>(json, Options) ?? throw new JsonException("The JSON is 'null'.");
-
-    /// <summary>
-    /// Whether two recipes are the same, compared by their JSON so that every property counts, including ones added
-    /// to <see cref="TrainingOptions"/> later and collections, which a record's equality compares by reference.
-    /// </summary>
-    public static bool SameOptions(TrainingOptions a, TrainingOptions b) =>
-        ReferenceEquals(a, b) || Serialize(a).AsSpan().SequenceEqual(Serialize(b));
 }

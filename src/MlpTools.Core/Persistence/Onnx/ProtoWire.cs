@@ -1,7 +1,7 @@
 using System.Buffers.Binary;
 using System.Text;
 
-namespace MlpTools.Core.Onnx;
+namespace MlpTools.Core.Persistence.Onnx;
 
 /// <summary>
 /// Builds one protobuf message: fields appended in order, nested messages written with their length first. ONNX needs
