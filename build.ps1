@@ -88,7 +88,9 @@ function Publish-Engine([string]$RuntimeId, [string]$Destination) {
 # part is made from, with the configuration) sit next to the module, outside it, so that packages never carry them.
 function Invoke-Build {
     $stamps = @{ Module = Join-Path $Out 'MlpTools.module.sha256'; Help = Join-Path $Out 'MlpTools.help.sha256' }
-    if (-not (Test-Path (Join-Path $ModuleDir 'MlpTools.psd1'))) { Remove-Item $stamps.Values -ErrorAction Ignore }
+    # A module folder deleted or emptied by hand is built again, whatever the stamps say.
+    $essentials = 'MlpTools.psd1', 'MlpTools.dll', 'dependencies/MlpTools.Core.dll' | ForEach-Object { Join-Path $ModuleDir $_ }
+    if ((Test-Path $essentials) -contains $false) { Remove-Item $stamps.Values -ErrorAction Ignore }
     $moduleSources = Get-SourceFiles 'src/MlpTools', 'src/MlpTools.Core', 'src/NativeCompat', 'module', 'MlpTools.psd1', 'Directory.Build.props', 'build.ps1'
     $built = Invoke-IfChanged $stamps.Module "$Configuration $(Get-RuntimeId) $(Get-FileSetHash $moduleSources)" { Build-Module }
     $helped = Invoke-IfChanged $stamps.Help (Get-FileSetHash (Get-SourceFiles 'docs', 'src/Help', 'build.ps1')) { Build-Help }
