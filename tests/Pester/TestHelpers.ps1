@@ -233,6 +233,11 @@ function Stop-TestHttpServer($Server) {
     }
 }
 
+function New-TinyModel([long]$Seed = 1, [double]$Dropout = 0, [int[]]$Hidden = @(8)) {
+    # An untrained model for the 4x4 separable sets: 16 inputs, 2 outputs, one hidden layer of 8 unless told otherwise.
+    New-Mlp -InputSize 16 -HiddenSize $Hidden -OutputSize 2 -Seed $Seed -Dropout $Dropout -ErrorAction Stop
+}
+
 function New-TrainedSeparableModel {
     <#
     .SYNOPSIS

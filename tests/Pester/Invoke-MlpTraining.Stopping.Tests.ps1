@@ -1,0 +1,126 @@
+BeforeAll {
+    Import-Module $env:MLPTOOLS_MODULE -ErrorAction Stop
+    . (Join-Path $PSScriptRoot 'TestHelpers.ps1')
+
+    $Cmdlet = 'MlpTools.Commands.InvokeMlpTrainingCommand'
+    # 32 separable 4x4 images to train on.
+    $train = New-SeparableDataset -Folder (Join-Path $TestDrive 'train') -Count 32 -Seed 1
+    $recipe = @{ BatchSize = 8; LearningRate = 0.01 }
+}
+
+Describe 'Invoke-MlpTraining' {
+    Context 'Stopping (Ctrl+C)' {
+        BeforeAll {
+            $model = New-TinyModel
+            $requested = 100000
+            $worker = [powershell]::Create()
+            $null = $worker.AddScript({
+                    param($Module, $Model, $Dataset, $Epochs)
+                    Import-Module $Module -ErrorAction Stop
+                    Invoke-MlpTraining -Model $Model -Dataset $Dataset -Epochs $Epochs -BatchSize 1 -Seed 1
+                }).AddArgument($env:MLPTOOLS_MODULE).AddArgument($model).AddArgument($train).AddArgument($requested)
+            $noInput = [System.Management.Automation.PSDataCollection[psobject]]::new()
+            $noInput.Complete()
+            $received = [System.Management.Automation.PSDataCollection[psobject]]::new()
+            $running = $worker.BeginInvoke($noInput, $received)
+
+            $clock = [System.Diagnostics.Stopwatch]::StartNew()
+            while ($received.Count -lt 1 -and -not $running.IsCompleted -and $clock.Elapsed.TotalSeconds -lt 60) { Start-Sleep -Milliseconds 10 }
+            $firstRecordArrived = $received.Count -ge 1
+
+            # While it trains, the model is busy for everyone else.
+            $busyError = try { Test-MlpAccuracy -Model $model -Dataset $train -ErrorAction Stop; $null } catch { $_ }
+
+            $clock.Restart()
+            $stopping = $worker.BeginStop($null, $null)
+            $stoppedInTime = $stopping.AsyncWaitHandle.WaitOne([timespan]::FromSeconds(30))
+            $secondsToStop = $clock.Elapsed.TotalSeconds
+            $finalState = $worker.InvocationStateInfo.State
+        }
+        AfterAll {
+            if ($stoppedInTime) { $worker.Dispose() }
+        }
+
+        It 'the first epoch record arrives while training goes on' {
+            $firstRecordArrived | Should -BeTrue
+            $received[0].Epoch | Should -Be 1
+        }
+
+        It 'a second command on the busy model gets ModelInUse (InvalidOperation)' {
+            $busyError | Should -Not -BeNullOrEmpty
+            $busyError.FullyQualifiedErrorId | Should -BeExactly 'ModelInUse,MlpTools.Commands.TestMlpAccuracyCommand'
+            $busyError.CategoryInfo.Category | Should -Be 'InvalidOperation'
+        }
+
+        It 'Stop ends the training promptly, as stopped' {
+            $stoppedInTime | Should -BeTrue
+            $secondsToStop | Should -BeLessThan 10
+            $finalState | Should -Be 'Stopped'
+        }
+
+        It 'the model keeps the epochs it finished: at least one, far fewer than asked, one record for each written' {
+            $model.EpochsTrained | Should -BeGreaterOrEqual 1
+            $model.EpochsTrained | Should -BeLessThan $requested
+            $received.Count | Should -BeLessOrEqual $model.EpochsTrained
+            @($received).Epoch | Should -Be (1..$received.Count)
+        }
+
+        It 'the model is released and usable afterwards' {
+            $result = Test-MlpAccuracy -Model $model -Dataset $train -ErrorAction Stop
+            $result.Total | Should -Be 32
+            $before = $model.EpochsTrained
+            @(Invoke-MlpTraining -Model $model -Dataset $train -Epochs 1 @recipe -Seed 1 -ErrorAction Stop).Count | Should -Be 1
+            $model.EpochsTrained | Should -Be ($before + 1)
+        }
+    }
+
+    Context 'Disposing a model while it trains' {
+        BeforeAll {
+            $model = New-TinyModel
+            $worker = [powershell]::Create()
+            $null = $worker.AddScript({
+                    param($Module, $Model, $Dataset)
+                    Import-Module $Module -ErrorAction Stop
+                    Invoke-MlpTraining -Model $Model -Dataset $Dataset -Epochs 100000 -BatchSize 1 -Seed 1
+                }).AddArgument($env:MLPTOOLS_MODULE).AddArgument($model).AddArgument($train)
+            $noInput = [System.Management.Automation.PSDataCollection[psobject]]::new()
+            $noInput.Complete()
+            $received = [System.Management.Automation.PSDataCollection[psobject]]::new()
+            $running = $worker.BeginInvoke($noInput, $received)
+
+            $clock = [System.Diagnostics.Stopwatch]::StartNew()
+            while ($received.Count -lt 1 -and -not $running.IsCompleted -and $clock.Elapsed.TotalSeconds -lt 60) { Start-Sleep -Milliseconds 10 }
+            $model.Dispose()
+            $recordsAtDispose = $received.Count
+            $clock.Restart()
+            while ($received.Count -le $recordsAtDispose + 1 -and -not $running.IsCompleted -and $clock.Elapsed.TotalSeconds -lt 60) { Start-Sleep -Milliseconds 10 }
+            $recordsAfterDispose = $received.Count - $recordsAtDispose
+            $stopping = $worker.BeginStop($null, $null)
+            $stoppedInTime = $stopping.AsyncWaitHandle.WaitOne([timespan]::FromSeconds(30))
+            $finalState = $worker.InvocationStateInfo.State
+            $workerErrors = @($worker.Streams.Error)
+        }
+        AfterAll {
+            if ($stoppedInTime) { $worker.Dispose() }
+        }
+
+        It 'the running training is not cut off: more epochs finish after Dispose' {
+            $recordsAtDispose | Should -BeGreaterOrEqual 1
+            $recordsAfterDispose | Should -BeGreaterOrEqual 2
+            $workerErrors | Should -BeNullOrEmpty
+        }
+
+        It 'the training still stops as asked' {
+            $stoppedInTime | Should -BeTrue
+            $finalState | Should -Be 'Stopped'
+        }
+
+        It 'once the training has ended the model is gone: ModelDisposed (InvalidOperation)' {
+            $err = { Test-MlpAccuracy -Model $model -Dataset $train -ErrorAction Stop } |
+                Should -Throw -ErrorId 'ModelDisposed,MlpTools.Commands.TestMlpAccuracyCommand' -PassThru
+            $err.CategoryInfo.Category | Should -Be 'InvalidOperation'
+            { Invoke-MlpTraining -Model $model -Dataset $train -Epochs 1 -ErrorAction Stop } |
+                Should -Throw -ErrorId "ModelDisposed,$Cmdlet"
+        }
+    }
+}
