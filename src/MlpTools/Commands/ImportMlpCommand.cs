@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Management.Automation;
 using MlpTools.Core.Modeling;
 using MlpTools.Core.Persistence;
@@ -25,6 +26,13 @@ public sealed class ImportMlpCommand : FileReadingCmdlet
     [ValidateNotNullOrEmpty]
     public string? Name { get; set; }
 
-    protected override void ProcessItem() =>
-        ReadEach("ModelFileNotFound", file => WriteObject(ModelFiles.Import(file, Format, Activation, Name, StopToken)));
+    protected override void ProcessItem() => ReadEach("ModelFileNotFound", file =>
+    {
+        var time = Stopwatch.StartNew();
+        // One step in the engine: the record says which file is being read while it is.
+        ReportProgress("Importing models", $"Reading {System.IO.Path.GetFileName(file)}", 0);
+        MlpModel model = ModelFiles.Import(file, Format, Activation, Name, StopToken);
+        WriteVerboseTimed($"Read model '{model.Name}' ({model.Layers}, {model.Activation}, {model.Task.ToString().ToLowerInvariant()}, {model.Runtime}) from {file}", time);
+        WriteObject(model);
+    });
 }
