@@ -118,9 +118,10 @@ public sealed class InvokeMlpTrainingCommand : TorchCmdlet
     protected override void ProcessItem()
     {
         string? checkpointPath = CheckpointPath is null ? null : ResolvePath(CheckpointPath);
-        if (!ShouldProcess(checkpointPath ?? $"model '{Model.Name}'", Resume
-                ? $"Resume the training run saved there on '{Dataset.Name}', replacing the checkpoint after every epoch"
-                : $"Train on '{Dataset.Name}' for {Epochs} epoch(s){(checkpointPath is null ? "" : $" of model '{Model.Name}', writing a checkpoint after every epoch")}"))
+        string action = Resume
+            ? $"Resume the training run saved there on '{Dataset.Name}', replacing the checkpoint after every epoch"
+            : $"Train model '{Model.Name}' on '{Dataset.Name}' for {Epochs} epoch(s){(checkpointPath is null ? "" : ", writing a checkpoint here after every epoch")}";
+        if (!ShouldProcess(checkpointPath ?? $"model '{Model.Name}'", action))
         {
             return;
         }

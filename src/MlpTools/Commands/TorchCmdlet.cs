@@ -38,9 +38,9 @@ public abstract class TorchCmdlet : MlpCmdlet
     private IDisposable UseThreads(int? threadCount)
     {
         var scope = TorchRuntime.UseThreads(threadCount);
-        if (TorchRuntime.ThreadCount is int threads)
+        if (!_threadsReported && TorchRuntime.ThreadCount is int threads)
         {
-            ReportThreadsOnce(() => $"libtorch runs on {threads} intra-op thread(s){(threadCount is null ? " (its default, one per core)" : " (-ThreadCount)")}.");
+            ReportThreadsOnce(() => $"libtorch runs on {threads} intra-op thread(s){(threadCount is null ? " (the current setting; libtorch's default is one per core)" : " (-ThreadCount)")}.");
         }
         return scope;
     }
