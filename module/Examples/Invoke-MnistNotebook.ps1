@@ -36,11 +36,11 @@ $records = Invoke-MlpTraining -Model $model -Dataset $train -ValidationDataset $
         $_
     }
 $records | Export-Csv $epochsCsv
-$curves = $records | Export-MlpTrainingCurve -Path (Join-Path $OutputPath 'curves.png') -Title "$($model.Layers) $($model.Activation) MLP on MNIST" -PassThru
+$curves = $records | Export-MlpTrainingCurve -Path (Join-Path $OutputPath 'curves.png') -Force -Title "$($model.Layers) $($model.Activation) MLP on MNIST" -PassThru
 
 $accuracy = Test-MlpAccuracy -Model $model -Dataset $test
 Write-Host ('Test accuracy: {0:F4} ({1} of {2})' -f $accuracy.Accuracy, $accuracy.Correct, $accuracy.Total)
-$confusion = $accuracy | Export-MlpConfusionMatrix -Path (Join-Path $OutputPath 'confusion.png') -PassThru
+$confusion = $accuracy | Export-MlpConfusionMatrix -Path (Join-Path $OutputPath 'confusion.png') -Force -PassThru
 Write-Host 'Most frequent mistakes (actual -> predicted: images):'
 $accuracy.ConfusionMatrix.Mistakes | Select-Object -First 5 | ForEach-Object { Write-Host ('  {0} -> {1}: {2}' -f $_.Actual, $_.Predicted, $_.Images) }
 
@@ -52,6 +52,6 @@ Write-Host 'Sample of test predictions:'
 for ($row = 0; $row -lt 5; $row++) {
     Write-Host (($predictions[($row * 5)..($row * 5 + 4)] | ForEach-Object { 'Pred:{0}, Label:{1}' -f $_.Predicted, $_.Label }) -join ' | ')
 }
-$grid = $predictions | Export-MlpDigitGrid -Dataset $test -Path (Join-Path $OutputPath 'grid.png') -PassThru
+$grid = $predictions | Export-MlpDigitGrid -Dataset $test -Path (Join-Path $OutputPath 'grid.png') -Force -PassThru
 Write-Host "Wrote $epochsCsv and $(Join-Path $OutputPath 'predictions.csv')"
 Write-Host "Pictures: $($grid.FullName) (the sample), $($curves.FullName) (training curves), $($confusion.FullName) (confusion matrix)"

@@ -122,14 +122,16 @@ public class ImagingTests
     }
 
     [Fact]
-    public void SaveReplacesTheFileAtomicallyAndLeavesNoTemporaryFile()
+    public void SaveRefusesAnExistingFileAndReplacesItAtomicallyOnlyWhenAsked()
     {
         using var folder = new TempFolder();
         string path = folder.File("grid.png");
         File.WriteAllText(path, "old");
         PngImage image = DigitGrid.Render(ThreeImages(), new[] { new DigitTile(0, 4) }, 1, 1);
 
-        image.Save(path);
+        Fails("ModelFileExists", () => image.Save(path));
+        Assert.Equal("old", File.ReadAllText(path));
+        image.Save(path, overwrite: true);
 
         byte[] written = File.ReadAllBytes(path);
         Assert.Equal(image.ToArray(), written);

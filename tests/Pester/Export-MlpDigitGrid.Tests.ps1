@@ -118,11 +118,14 @@ Describe 'Export-MlpDigitGrid' {
             $path | Should -Not -Exist
         }
 
-        It 'replaces an existing file whole and leaves no temporary file behind' {
+        It 'refuses an existing file without -Force; with it, replaces the file whole and leaves no temporary file behind' {
             $folder = New-Item -ItemType Directory (Join-Path $TestDrive 'replace')
             $path = Join-Path $folder 'grid.png'
             Set-Content $path 'not a picture'
-            $predictions | Export-MlpDigitGrid -Dataset $test -Path $path -Confirm:$false -ErrorAction Stop
+            { $predictions | Export-MlpDigitGrid -Dataset $test -Path $path -ErrorAction Stop } |
+                Should -Throw -ErrorId "ModelFileExists,$Cmdlet"
+            Get-Content $path | Should -BeExactly 'not a picture'
+            $predictions | Export-MlpDigitGrid -Dataset $test -Path $path -Force -Confirm:$false -ErrorAction Stop
             (Get-PngInfo $path).IsPng | Should -BeTrue
             (Get-ChildItem $folder -Force).Name | Should -Be 'grid.png'
         }

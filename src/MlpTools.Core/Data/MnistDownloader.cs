@@ -38,7 +38,8 @@ public sealed class MnistDownloader : IDisposable
     /// (unreachable, 404, wrong bytes) is skipped; a local write that fails (a full disk) ends the download at once
     /// with FileWriteFailed, since no other mirror can help.
     /// </summary>
-    public Uri Download(string stem, string folder, IReadOnlyList<Uri> mirrors, CancellationToken cancel)
+    /// <param name="progress">Told the fraction of the file fetched, when the mirror says its size.</param>
+    public Uri Download(string stem, string folder, IReadOnlyList<Uri> mirrors, CancellationToken cancel, IProgress<double>? progress = null)
     {
         string expected = MnistFiles.MnistSha256[stem];
         var failures = new List<string>();
@@ -55,7 +56,7 @@ public sealed class MnistDownloader : IDisposable
                 string downloaded = AtomicFile.TemporaryPath(folder, stem);
                 try
                 {
-                    Fetch(source, downloaded, target, cancel);
+                    Fetch(source, downloaded, target, cancel, progress);
                     AtomicFile.Write(target, output => WriteVerified(downloaded, output, expected, cancel));
                     return source;
                 }
@@ -89,9 +90,12 @@ public sealed class MnistDownloader : IDisposable
     /// mirror's fault (an exception the caller counts as a failed mirror); what fails while writing is FileWriteFailed,
     /// naming <paramref name="target"/>, the file the download is for.
     /// </summary>
-    private void Fetch(Uri source, string downloaded, string target, CancellationToken cancel)
+    private void Fetch(Uri source, string downloaded, string target, CancellationToken cancel, IProgress<double>? progress)
     {
-        using Stream body = source.IsFile ? OpenLocal(source.LocalPath) : OpenHttp(source, cancel);
+        long? size = null;
+        using Stream body = source.IsFile ? OpenLocal(source.LocalPath) : OpenHttp(source, cancel, out size);
+        size ??= body.CanSeek ? body.Length : null;
+        long fetched = 0;
         // Unbuffered, so every failed write shows here and none is left for Dispose.
         using var output = WriteLocal(target, () => new FileStream(downloaded, FileMode.CreateNew, FileAccess.Write, FileShare.None, bufferSize: 0));
         var chunk = new byte[1 << 16];
@@ -99,6 +103,11 @@ public sealed class MnistDownloader : IDisposable
         while ((read = body.ReadAsync(chunk, cancel).AsTask().GetAwaiter().GetResult()) > 0)
         {
             WriteLocal(target, () => { output.Write(chunk, 0, read); return output; });
+            fetched += read;
+            if (size > 0)
+            {
+                progress?.Report(Math.Min(1, fetched / (double)size));
+            }
         }
     }
 
@@ -146,10 +155,11 @@ public sealed class MnistDownloader : IDisposable
         public string Actual { get; } = actual;
     }
 
-    private Stream OpenHttp(Uri source, CancellationToken cancel)
+    private Stream OpenHttp(Uri source, CancellationToken cancel, out long? size)
     {
         var response = _http.Send(new HttpRequestMessage(HttpMethod.Get, source), HttpCompletionOption.ResponseHeadersRead, cancel);
         response.EnsureSuccessStatusCode();
+        size = response.Content.Headers.ContentLength;
         return response.Content.ReadAsStream(cancel);
     }
 

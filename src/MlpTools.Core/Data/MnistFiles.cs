@@ -35,15 +35,22 @@ public static class MnistFiles
     };
 
     /// <summary>Reads one split from a folder: the folder itself, or a torchvision-style MNIST/raw below it.</summary>
-    public static MlpDataset Load(string folder, MnistSplit split, string name = "MNIST", CancellationToken cancel = default)
+    public static MlpDataset Load(string folder, MnistSplit split, string name = "MNIST", CancellationToken cancel = default, IProgress<double>? progress = null)
     {
-        var (imagesStem, labelsStem) = FileStems(split);
-        string imagesPath = Find(folder, imagesStem);
-        string labelsPath = Find(folder, labelsStem);
-        return Load(imagesPath, labelsPath, name, split.ToString(), cancel);
+        var (imagesPath, labelsPath) = FindFiles(folder, split);
+        return Load(imagesPath, labelsPath, name, split.ToString(), cancel, progress);
     }
 
-    public static MlpDataset Load(string imagesPath, string labelsPath, string name, string split, CancellationToken cancel = default)
+    /// <summary>The images and labels files of <paramref name="split"/> under <paramref name="folder"/>; MnistFileNotFound when one is missing.</summary>
+    public static (string Images, string Labels) FindFiles(string folder, MnistSplit split)
+    {
+        var (imagesStem, labelsStem) = FileStems(split);
+        return (Find(folder, imagesStem), Find(folder, labelsStem));
+    }
+
+    /// <param name="progress">Told the fraction read: the images file's share of both files' bytes once it is read, then 1.</param>
+    public static MlpDataset Load(string imagesPath, string labelsPath, string name, string split, CancellationToken cancel = default,
+        IProgress<double>? progress = null)
     {
         // A gzip file's header may honestly claim far more than its partner holds (1.6 GB of labels next to 12 images): when
         // the headers disagree, a compressed file claiming more is refused before it is inflated. A raw file is bounded by its
@@ -53,8 +60,12 @@ public static class MnistFiles
         {
             RequireSameCount(imageCount, labelCount, imagesPath, labelsPath);
         }
+        progress?.Report(0);
         var images = IdxReader.Read(imagesPath, expectedDimensionCount: 3, cancel);
+        // Images are ~780 times the bytes of labels: their share of the bytes is the share of the work.
+        progress?.Report(images.Data.Length / (images.Data.Length + (double)labelCount));
         var labels = IdxReader.Read(labelsPath, expectedDimensionCount: 1, cancel);
+        progress?.Report(1);
         RequireSameCount(images.Dimensions[0], labels.Dimensions[0], imagesPath, labelsPath);
         if (!MlpDataset.IsUsableImageSize(images.Dimensions[1], images.Dimensions[2]))
         {

@@ -1,4 +1,5 @@
 using MlpTools.Core.Platform;
+using MlpTools.Core.Persistence;
 using SkiaSharp;
 
 namespace MlpTools.Core.Imaging;
@@ -27,13 +28,14 @@ public sealed class PngImage
     /// <summary>
     /// Writes the file atomically, as model files are written: into a temporary file in the same folder, flushed to
     /// the disk, then renamed over the target, so a reader never sees half a picture and a failed write leaves any
-    /// earlier file as it was. Only a regular file is replaced, never a folder, a device or a FIFO.
+    /// earlier file as it was. An existing file is refused (ModelFileExists, as Export-Mlp) unless
+    /// <paramref name="overwrite"/>; only a regular file is replaced, never a folder, a device or a FIFO.
     /// </summary>
-    public void Save(string path)
+    public void Save(string path, bool overwrite = false)
     {
         string full = Path.GetFullPath(path);
-        AtomicFile.Write(full, stream => stream.Write(_bytes),
-            folderHint: $"Give the path of the PNG file to write, e.g. '{Path.Combine(full, "picture.png")}'.");
+        AtomicFile.Write(full, stream => stream.Write(_bytes), refuseExisting: overwrite ? null : ModelFileErrors.Exists,
+            replaceReadOnly: overwrite, folderHint: $"Give the path of the PNG file to write, e.g. '{Path.Combine(full, "picture.png")}'.");
     }
 
     /// <summary>Encodes what was drawn on <paramref name="surface"/>.</summary>

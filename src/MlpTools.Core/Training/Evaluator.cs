@@ -14,20 +14,21 @@ public static class Evaluator
     // Large batches amortise per-call overhead; 1000 images of 784 floats is ~3 MB.
     private const int EvaluationBatchSize = 1000;
 
-    public static AccuracyResult Accuracy(MlpModel model, MlpDataset dataset)
+    /// <param name="progress">Told the fraction of the examples measured, after each batch.</param>
+    public static AccuracyResult Accuracy(MlpModel model, MlpDataset dataset, IProgress<double>? progress = null)
     {
-        var counts = Measure(model, dataset, MlpTask.Classification);
+        var counts = Measure(model, dataset, MlpTask.Classification, progress);
         return new AccuracyResult(model.Name, dataset.Name, dataset.Split, counts.Correct, counts.Total, counts.PerClass, counts.Confusion!);
     }
 
     /// <summary>RMSE, MAE and R² of a regression model on <paramref name="dataset"/>, per target in the targets' units.</summary>
-    public static RegressionResult Regression(MlpModel model, MlpDataset dataset)
+    public static RegressionResult Regression(MlpModel model, MlpDataset dataset, IProgress<double>? progress = null)
     {
-        var evaluation = Measure(model, dataset, MlpTask.Regression);
+        var evaluation = Measure(model, dataset, MlpTask.Regression, progress);
         return new RegressionResult(model.Name, dataset.Name, dataset.Split, evaluation.Total, evaluation.Loss, evaluation.Targets!);
     }
 
-    private static Evaluation Measure(MlpModel model, MlpDataset dataset, MlpTask task)
+    private static Evaluation Measure(MlpModel model, MlpDataset dataset, MlpTask task, IProgress<double>? progress)
     {
         model.Bind(dataset);
         if (!dataset.HasAnswers)
@@ -45,30 +46,30 @@ public static class Evaluator
         {
             return OnnxEvaluation.Evaluate(model, dataset);
         }
-        return EvaluateInTorch(model, dataset);
+        return EvaluateInTorch(model, dataset, progress);
     }
 
-    private static Evaluation EvaluateInTorch(MlpModel model, MlpDataset dataset)
+    private static Evaluation EvaluateInTorch(MlpModel model, MlpDataset dataset, IProgress<double>? progress)
     {
         TorchRuntime.EnsureAvailable();
         using var lease = model.Acquire("measuring accuracy");
         using var data = new DatasetTensors(dataset, model);
-        return Evaluate(model, data);
+        return Evaluate(model, data, progress);
     }
 
     /// <summary>
     /// Classification: the confusion matrix, per-class counts and the mean cross-entropy; regression: the mean squared error of
     /// the standardised targets and each target's errors in its own units. In evaluation mode (dropout off).
     /// </summary>
-    internal static Evaluation Evaluate(MlpModel model, DatasetTensors data)
+    internal static Evaluation Evaluate(MlpModel model, DatasetTensors data, IProgress<double>? progress = null)
     {
         if (data.Task == MlpTask.Regression)
         {
-            return EvaluateRegression(model, data);
+            return EvaluateRegression(model, data, progress);
         }
         // One row and column per class the model can answer; binding made sure every label is among them.
         int classes = Math.Max(model.OutputSize, data.ClassCount);
-        var (cells, loss) = ConfusionAndLoss(model, data, classes);
+        var (cells, loss) = ConfusionAndLoss(model, data, classes, progress);
         return FromConfusion(model, cells, classes, data.ClassCount, data.Count, loss);
     }
 
@@ -92,7 +93,7 @@ public static class Evaluator
     }
 
     /// <summary>The confusion counts, row by row (one bincount of label * classes + prediction per batch), and the summed loss.</summary>
-    private static (int[] Cells, double LossSum) ConfusionAndLoss(MlpModel model, DatasetTensors data, int classes)
+    private static (int[] Cells, double LossSum) ConfusionAndLoss(MlpModel model, DatasetTensors data, int classes, IProgress<double>? progress)
     {
         using var scope = NewDisposeScope();
         using var noGrad = no_grad();
@@ -106,11 +107,12 @@ public static class Evaluator
             Tensor logits = model.Forward(inputs);
             lossSum.add_(nn.functional.cross_entropy(logits, labels, reduction: nn.Reduction.Sum));
             counts.add_(labels.mul(classes).add_(logits.argmax(1)).bincount(null, classes * classes));
+            progress?.Report(Math.Min(start + EvaluationBatchSize, data.Count) / (double)data.Count);
         }
         return (counts.cpu().data<long>().ToArray().Select(c => (int)c).ToArray(), lossSum.item<double>());
     }
 
-    private static Evaluation EvaluateRegression(MlpModel model, DatasetTensors data)
+    private static Evaluation EvaluateRegression(MlpModel model, DatasetTensors data, IProgress<double>? progress)
     {
         var preprocessing = model.Preprocessing.ForReading();
         int targets = model.OutputSize;
@@ -132,6 +134,7 @@ public static class Evaluator
             Tensor actual = answers.to(ScalarType.Float64).mul(scale).add_(mean);
             Tensor error = predicted.sub(actual);
             sums.add_(stack(new[] { error.pow(2).sum(0L), error.abs().sum(0L), actual.sum(0L), actual.pow(2).sum(0L) }));
+            progress?.Report(Math.Min(start + EvaluationBatchSize, data.Count) / (double)data.Count);
         }
         return FromRegressionSums(model, sums.cpu().data<double>().ToArray(), data.Count, lossSum.item<double>());
     }

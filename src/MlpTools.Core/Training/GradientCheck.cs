@@ -29,7 +29,9 @@ public static class GradientCheck
         FiniteDifferences,
     }
 
-    public static IReadOnlyList<GradientCheckResult> Run(MlpModel model, MlpDataset dataset, int batchSize, double weightDecay, Method method, long seed)
+    /// <param name="progress">Told the fraction of the weight matrices checked, after each one.</param>
+    public static IReadOnlyList<GradientCheckResult> Run(MlpModel model, MlpDataset dataset, int batchSize, double weightDecay, Method method, long seed,
+        IProgress<double>? progress = null)
     {
         model.Bind(dataset);
         if (model.Task != MlpTask.Classification || !dataset.HasAnswers)
@@ -81,6 +83,7 @@ public static class GradientCheck
                 {
                     results.Add(Compare(model, l, "Backpropagation", autograd[l], reference[l]));
                 }
+                progress?.Report(1);
                 return results;
             }
             var sampler = new Random(unchecked((int)seed));
@@ -88,6 +91,7 @@ public static class GradientCheck
             {
                 var (got, expected) = FiniteDifferences(model, x, labels, weights, weightDecay, l, autograd[l], sampler);
                 results.Add(Compare(model, l, "FiniteDifferences", got, expected, autograd[l]));
+                progress?.Report((l + 1) / (double)weights.Length);
             }
             return results;
         }

@@ -65,6 +65,7 @@ public sealed class ConvertToMlpDatasetCommand : MlpCmdlet
         {
             // The first object decides the columns, as Export-Csv's header does.
             _columns = InputObject.Properties.Select(p => p.Name).ToArray();
+            WriteDebug($"Columns from the first object: {string.Join(", ", _columns)}.");
             _values = new object?[_columns.Length];
             _builder = new TableBuilder(_columns, new TableBuilderOptions
             {
@@ -101,6 +102,9 @@ public sealed class ConvertToMlpDatasetCommand : MlpCmdlet
         {
             WriteWarning(warning);
         }
-        WriteObject(MlpDataset.FromTable(Name, "All", table, "pipeline objects"));
+        var dataset = MlpDataset.FromTable(Name, "All", table, "pipeline objects");
+        string answers = dataset.Task == MlpTask.Regression ? $"{dataset.TargetNames.Count} target(s)" : $"{dataset.ClassCount} classes";
+        WriteVerbose($"Built dataset '{dataset.Name}' from {_rows:N0} object(s): {dataset.Count:N0} examples of {dataset.FeatureCount} encoded features, {answers}.");
+        WriteObject(dataset);
     }
 }

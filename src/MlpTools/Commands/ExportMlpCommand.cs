@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Management.Automation;
 using MlpTools.Core.Modeling;
 using MlpTools.Core.Persistence;
@@ -12,8 +13,9 @@ public sealed class ExportMlpCommand : MlpCmdlet
     [Parameter(Mandatory = true, ValueFromPipeline = true)]
     public MlpModel Model { get; set; } = null!;
 
-    /// <summary>The file to write; relative paths are relative to the current location.</summary>
+    /// <summary>The file to write, taken literally (no wildcards); relative paths are relative to the current location.</summary>
     [Parameter(Mandatory = true, Position = 0)]
+    [Alias("LiteralPath", "LP")]
     [ValidateNotNullOrEmpty]
     public string Path { get; set; } = "";
 
@@ -26,7 +28,7 @@ public sealed class ExportMlpCommand : MlpCmdlet
     [Parameter]
     public SwitchParameter Force { get; set; }
 
-    /// <summary>Write the file's FileInfo to the pipeline.</summary>
+    /// <summary>Write the file, as Get-Item gives it, to the pipeline.</summary>
     [Parameter]
     public SwitchParameter PassThru { get; set; }
 
@@ -40,11 +42,14 @@ public sealed class ExportMlpCommand : MlpCmdlet
         {
             return;
         }
+        var time = Stopwatch.StartNew();
+        // One step in the engine: the record says what is being written while it is.
+        ReportProgress($"Exporting {Model.Name}", $"Writing {format} file {System.IO.Path.GetFileName(target)}", 0);
         ModelFiles.Export(Model, target, format, overwrite: Force);
-        WriteVerbose($"Wrote {target} ({new FileInfo(target).Length} bytes, {format}).");
+        WriteVerboseTimed($"Wrote model '{Model.Name}' ({Model.Layers}) to {target} ({SizeOf(target)}, {format})", time);
         if (PassThru)
         {
-            WriteObject(new FileInfo(target));
+            WriteFileItem(target);
         }
     }
 }

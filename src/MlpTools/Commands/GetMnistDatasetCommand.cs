@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Management.Automation;
 using MlpTools.Core.Data;
 
@@ -15,9 +16,9 @@ public sealed class GetMnistDatasetCommand : MlpCmdlet
     [Parameter(Position = 0, ParameterSetName = FolderSet)]
     public MnistSplit[] Split { get; set; } = { MnistSplit.Train, MnistSplit.Test };
 
-    /// <summary>Folder holding the IDX files (or a torchvision-style MNIST/raw below it).</summary>
+    /// <summary>Folder holding the IDX files (or a torchvision-style MNIST/raw below it), taken literally (no wildcards).</summary>
     [Parameter(ParameterSetName = FolderSet, ValueFromPipelineByPropertyName = true)]
-    [Alias("FullName")]
+    [Alias("FullName", "LiteralPath", "LP")]
     [ValidateNotNullOrEmpty]
     public string? Path { get; set; }
 
@@ -53,7 +54,7 @@ public sealed class GetMnistDatasetCommand : MlpCmdlet
     {
         if (ParameterSetName == FilesSet)
         {
-            WriteObject(MnistFiles.Load(ResolvePath(ImagesPath), ResolvePath(LabelsPath), Name, "Custom", StopToken));
+            WriteObject(Load(ResolvePath(ImagesPath), ResolvePath(LabelsPath), "Custom"));
             return;
         }
 
@@ -64,8 +65,18 @@ public sealed class GetMnistDatasetCommand : MlpCmdlet
             {
                 continue;
             }
-            WriteObject(MnistFiles.Load(folder, split, Name, StopToken));
+            var (images, labels) = MnistFiles.FindFiles(folder, split);
+            WriteObject(Load(images, labels, split.ToString()));
         }
+    }
+
+    private MlpDataset Load(string images, string labels, string split)
+    {
+        WriteVerbose($"Reading {Name} {split} from {images} ({SizeOf(images)}) and {labels} ({SizeOf(labels)}).");
+        var time = Stopwatch.StartNew();
+        MlpDataset dataset = MnistFiles.Load(images, labels, Name, split, StopToken, ProgressOf($"Reading {Name} {split}"));
+        WriteVerboseTimed($"Read {dataset.Count:N0} images of {dataset.ImageHeight}x{dataset.ImageWidth} pixels and their labels", time);
+        return dataset;
     }
 
     /// <summary>Returns false when -WhatIf (or a declined -Confirm) left files missing, so there is nothing to read.</summary>
@@ -83,9 +94,11 @@ public sealed class GetMnistDatasetCommand : MlpCmdlet
                 complete &= MnistFiles.TryFind(folder, stem) is not null;
                 continue;
             }
-            ReportProgress("Downloading MNIST", stem, 0, force: true);
-            Uri source = downloader.Download(stem, folder, mirrors, StopToken);
-            WriteVerbose($"Downloaded {source} to {target} (SHA-256 verified).");
+            WriteDebug($"Mirrors, in order: {string.Join(", ", mirrors.Select(m => m.ToString()))}; timeout {TimeoutSec} s.");
+            var time = Stopwatch.StartNew();
+            ReportProgress($"Downloading {stem}", "Connecting", 0);
+            Uri source = downloader.Download(stem, folder, mirrors, StopToken, ProgressOf($"Downloading {stem}"));
+            WriteVerboseTimed($"Downloaded {source} to {target} ({SizeOf(target)}, SHA-256 verified)", time);
         }
         return complete;
     }

@@ -1,4 +1,5 @@
 using MlpTools.Core.Platform;
+using System.Diagnostics;
 using System.Management.Automation;
 using MlpTools.Core;
 using MlpTools.Core.Modeling;
@@ -31,6 +32,13 @@ public sealed class ImportMlpCommand : FileReadingCmdlet
     [Parameter]
     public ComputeDevice Device { get; set; } = ComputeDevice.Cpu;
 
-    protected override void ProcessItem() =>
-        ReadEach(ErrorIds.ModelFileNotFound, file => WriteObject(ModelFiles.Import(file, Format, Activation, Name, StopToken, Device)));
+    protected override void ProcessItem() => ReadEach(ErrorIds.ModelFileNotFound, file =>
+    {
+        var time = Stopwatch.StartNew();
+        // One step in the engine: the record says which file is being read while it is.
+        ReportProgress("Importing models", $"Reading {System.IO.Path.GetFileName(file)}", 0);
+        MlpModel model = ModelFiles.Import(file, Format, Activation, Name, StopToken, Device);
+        WriteVerboseTimed($"Read model '{model.Name}' ({model.Layers}, {model.Activation}, {model.Task.ToString().ToLowerInvariant()}, {model.Runtime}) from {file}", time);
+        WriteObject(model);
+    });
 }

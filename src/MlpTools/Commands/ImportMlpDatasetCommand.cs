@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Management.Automation;
 using MlpTools.Core.Data;
 using MlpTools.Core.Data.Images;
@@ -53,7 +54,14 @@ public sealed class ImportMlpDatasetCommand : FileReadingCmdlet
     [ValidateNotNullOrEmpty]
     public string? Name { get; set; }
 
-    protected override void ProcessItem() => ReadEach(ErrorIds.DatasetPathNotFound, path => WriteObject(Import(path)));
+    protected override void ProcessItem() => ReadEach(ErrorIds.DatasetPathNotFound, path =>
+    {
+        var time = Stopwatch.StartNew();
+        MlpDataset dataset = Import(path);
+        string answers = dataset.Task == MlpTask.Regression ? $"{dataset.TargetNames.Count} target(s)" : $"{dataset.ClassCount} classes";
+        WriteVerboseTimed($"Read dataset '{dataset.Name}': {dataset.Count:N0} examples of {dataset.FeatureCount} features, {answers}", time);
+        WriteObject(dataset);
+    });
 
     private MlpDataset Import(string path)
     {

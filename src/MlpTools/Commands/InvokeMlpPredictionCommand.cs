@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Management.Automation;
 using MlpTools.Core.Data;
 using MlpTools.Core.Data.Images;
@@ -58,6 +59,7 @@ public sealed class InvokeMlpPredictionCommand : TorchCmdlet
 
     /// <summary>Image files (PNG, JPEG) to classify; wildcards are expanded.</summary>
     [Parameter(Mandatory = true, ParameterSetName = PathSet, ValueFromPipelineByPropertyName = true)]
+    [SupportsWildcards]
     [ValidateNotNullOrEmpty]
     public string[] Path { get; set; } = Array.Empty<string>();
 
@@ -101,18 +103,19 @@ public sealed class InvokeMlpPredictionCommand : TorchCmdlet
         IReadOnlyList<int> indices = ParameterSetName == IndexSet
             ? Index
             : Enumerable.Range(Math.Min(Skip, Dataset.Count), Math.Max(0, Math.Min(First, Dataset.Count - Skip))).ToArray();
-        if (Model.Task == MlpTask.Regression)
+        WriteVerbose($"Predicting {indices.Count:N0} example(s) of '{Dataset.Name}' ({Dataset.Split}) with '{Model.Name}' ({Model.Layers}).");
+        var time = Stopwatch.StartNew();
+        string activity = $"Predicting with {Model.Name}";
+        int done = 0;
+        IEnumerable<object> predictions = Model.Task == MlpTask.Regression
+            ? Evaluator.PredictRegression(Model, Dataset, indices, StopToken).Select(Flatten)
+            : Evaluator.Predict(Model, Dataset, indices, StopToken);
+        foreach (object prediction in predictions)
         {
-            foreach (RegressionPrediction prediction in Evaluator.PredictRegression(Model, Dataset, indices, StopToken))
-            {
-                WriteObject(Flatten(prediction));
-            }
-            return;
-        }
-        foreach (Prediction prediction in Evaluator.Predict(Model, Dataset, indices, StopToken))
-        {
+            ReportProgress(activity, $"{done:N0} of {indices.Count:N0}", done++ / (double)indices.Count);
             WriteObject(prediction);
         }
+        WriteVerboseTimed($"Predicted {done:N0} example(s)", time);
     }
 
     private void PredictRows()
@@ -144,6 +147,7 @@ public sealed class InvokeMlpPredictionCommand : TorchCmdlet
             return;
         }
         using var threads = UseThreadCount(Model);
+        WriteVerbose($"Predicting {good.Count:N0} object(s) with '{Model.Name}' ({Model.Layers}).");
         var answers = Evaluator.PredictRows(Model, encoded.AsSpan(0, good.Count * schema.EncodedWidth).ToArray(), good.Count);
         for (int i = 0; i < good.Count; i++)
         {
@@ -164,6 +168,7 @@ public sealed class InvokeMlpPredictionCommand : TorchCmdlet
         ForEachPath(literal ? LiteralPath : Path, literal, ErrorIds.ImageFileNotFound, file =>
         {
             byte[] pixels = ImageFiles.Read(file, preprocessing.ImageHeight, preprocessing.ImageWidth, preprocessing.ImagePreparation);
+            WriteDebug($"Read {file} as {preprocessing.ImageHeight}x{preprocessing.ImageWidth} pixels ({preprocessing.ImagePreparation}).");
             RowPrediction answer;
             using (UseThreadCount(Model))
             {

@@ -1,3 +1,5 @@
+using System.Diagnostics;
+using System.Globalization;
 using System.Management.Automation;
 using MlpTools.Core.Data;
 using MlpTools.Core.Modeling;
@@ -8,7 +10,7 @@ using MlpTools.Core.Training;
 namespace MlpTools.Commands;
 
 /// <summary>Trains a model in place (the notebook's recipe by default), writing one record per epoch as it ends.</summary>
-[Cmdlet(VerbsLifecycle.Invoke, "MlpTraining", DefaultParameterSetName = TrainSet)]
+[Cmdlet(VerbsLifecycle.Invoke, "MlpTraining", DefaultParameterSetName = TrainSet, SupportsShouldProcess = true)]
 [OutputType(typeof(EpochRecord), typeof(MlpModel))]
 public sealed class InvokeMlpTrainingCommand : TorchCmdlet
 {
@@ -93,7 +95,10 @@ public sealed class InvokeMlpTrainingCommand : TorchCmdlet
     [Parameter(ParameterSetName = TrainSet)]
     public SwitchParameter TrackGradient { get; set; }
 
-    /// <summary>A checkpoint file, replaced after every epoch; with -Resume, the checkpoint to go on from.</summary>
+    /// <summary>
+    /// A checkpoint file, replaced after every epoch; with -Resume, the checkpoint to go on from. Taken literally (no
+    /// wildcards), as the destination of Copy-Item is.
+    /// </summary>
     [Parameter(ParameterSetName = TrainSet)]
     [Parameter(Mandatory = true, ParameterSetName = ResumeSet)]
     [ValidateNotNullOrEmpty]
@@ -119,12 +124,22 @@ public sealed class InvokeMlpTrainingCommand : TorchCmdlet
 
     protected override void ProcessItem()
     {
+        string? checkpointPath = CheckpointPath is null ? null : ResolvePath(CheckpointPath);
+        string action = Resume
+            ? $"Resume the training run saved there on '{Dataset.Name}', replacing the checkpoint after every epoch"
+            : $"Train model '{Model.Name}' on '{Dataset.Name}' for {Epochs} epoch(s){(checkpointPath is null ? "" : ", writing a checkpoint here after every epoch")}";
+        if (!ShouldProcess(checkpointPath ?? $"model '{Model.Name}'", action))
+        {
+            return;
+        }
         using var threads = UseThreadCount();
+        var time = Stopwatch.StartNew();
         TrainingOptions options;
         TrainingCheckpoint? checkpoint = null;
         if (Resume)
         {
-            var resumed = TrainingCheckpoint.Resume(ResolvePath(CheckpointPath!), Dataset, ValidationDataset, StopToken, Device ?? ComputeDevice.Cpu);
+            WriteVerbose($"Reading checkpoint {checkpointPath} ({SizeOf(checkpointPath!)}).");
+            var resumed = TrainingCheckpoint.Resume(checkpointPath!, Dataset, ValidationDataset, StopToken, Device ?? ComputeDevice.Cpu);
             (Model, options, checkpoint) = (resumed.Model, resumed.Options, resumed.Checkpoint);
             WriteVerbose($"Resuming '{Model.Name}' from {checkpoint.Path}: {resumed.EpochsCompleted} of {options.Epochs} epochs done.");
         }
@@ -150,11 +165,23 @@ public sealed class InvokeMlpTrainingCommand : TorchCmdlet
                 ValidationFraction = ValidationFraction,
                 TrackGradient = TrackGradient,
             };
-            checkpoint = CheckpointPath is null ? null : TrainingCheckpoint.WriteTo(ResolvePath(CheckpointPath), StopToken);
+            checkpoint = checkpointPath is null ? null : TrainingCheckpoint.WriteTo(checkpointPath, StopToken);
         }
+        WriteVerbose($"Training '{Model.Name}' ({Model.Layers}, {Model.Activation}, {Model.ParameterCount:N0} parameters) on '{Dataset.Name}' " +
+            $"({Dataset.Count:N0} examples){(ValidationDataset is null ? "" : $", validating on '{ValidationDataset.Name}' ({ValidationDataset.Count:N0})")}: {Describe(options)}.");
+        WriteDebug($"Options: {options}");
         var progress = new Progress(this);
         foreach (EpochRecord record in Trainer.Train(Model, Dataset, ValidationDataset, options, progress, StopToken, checkpoint, Device))
         {
+            WriteVerbose(string.Create(CultureInfo.InvariantCulture, $"{record} ({record.Seconds:F2} s)"));
+            if (record.StopReason is not null)
+            {
+                WriteVerbose($"Stopped early: {record.StopReason}");
+            }
+            if (checkpoint is not null)
+            {
+                WriteVerbose($"Wrote checkpoint {checkpoint.Path} ({SizeOf(checkpoint.Path)}) after epoch {record.Epoch}.");
+            }
             if (PassThru)
             {
                 // The model is the output, so `... -PassThru | Test-MlpAccuracy` binds it; the records stay at hand
@@ -166,10 +193,40 @@ public sealed class InvokeMlpTrainingCommand : TorchCmdlet
                 WriteObject(WithGradientColumns(record));
             }
         }
+        WriteVerboseTimed($"Trained '{Model.Name}'", time);
         if (PassThru)
         {
             WriteObject(Model);
         }
+    }
+
+    /// <summary>The recipe in a sentence: what a user compares between runs.</summary>
+    private static string Describe(TrainingOptions options)
+    {
+        var recipe = new List<string>
+        {
+            $"{options.Epochs} epoch(s) of batches of {options.BatchSize}",
+            string.Create(CultureInfo.InvariantCulture, $"{options.Optimizer} at learning rate {options.LearningRate:G4}") +
+                (options.Optimizer == OptimizerKind.SGD ? string.Create(CultureInfo.InvariantCulture, $" with momentum {options.Momentum:G4}") : ""),
+        };
+        if (options.WeightDecay > 0)
+        {
+            recipe.Add(string.Create(CultureInfo.InvariantCulture, $"weight decay {options.WeightDecay:G4}"));
+        }
+        if (options.Schedule != LearningRateSchedule.None)
+        {
+            recipe.Add($"{options.Schedule} schedule");
+        }
+        if (options.EarlyStopping)
+        {
+            recipe.Add($"early stopping after {options.Patience} epoch(s) without improvement");
+        }
+        if (options.ValidationFraction > 0)
+        {
+            recipe.Add($"{options.ValidationFraction:P0} held out for validation");
+        }
+        recipe.Add($"shuffle seed {options.Seed}");
+        return string.Join(", ", recipe);
     }
 
     /// <summary>

@@ -15,6 +15,8 @@ public abstract class MlpCmdlet : PSCmdlet
     private static readonly TimeSpan ProgressInterval = TimeSpan.FromMilliseconds(200);
     private readonly CancellationTokenSource _stop = new();
     private readonly Stopwatch _sinceProgress = Stopwatch.StartNew();
+    private readonly Stopwatch _activityTime = new();
+    private string? _progressActivity;
     private bool _progressShown;
 
     protected CancellationToken StopToken => _stop.Token;
@@ -71,17 +73,38 @@ public abstract class MlpCmdlet : PSCmdlet
     {
     }
 
-    /// <summary>Writes progress at most every 200 ms, so tight loops do not pay for the console.</summary>
+    /// <summary>
+    /// Writes progress: the first record of an activity at once (so even a short operation says what it does), later ones
+    /// at most every 200 ms, so tight loops do not pay for the console; each with the time remaining once it can be estimated.
+    /// </summary>
     protected void ReportProgress(string activity, string status, double fraction, bool force = false)
     {
-        if (!force && _sinceProgress.Elapsed < ProgressInterval)
+        if (activity != _progressActivity)
+        {
+            _progressActivity = activity;
+            _activityTime.Restart();
+        }
+        else if (!force && _sinceProgress.Elapsed < ProgressInterval)
         {
             return;
         }
         _sinceProgress.Restart();
         _progressShown = true;
-        WriteProgress(new ProgressRecord(ProgressActivityId, activity, status) { PercentComplete = (int)Math.Clamp(fraction * 100, 0, 100) });
+        WriteProgress(new ProgressRecord(ProgressActivityId, activity, status)
+        {
+            PercentComplete = (int)Math.Clamp(fraction * 100, 0, 100),
+            SecondsRemaining = SecondsRemaining(_activityTime.Elapsed, fraction),
+        });
     }
+
+    /// <summary>
+    /// The time left if the rest goes as fast as what is done: elapsed·(1 − f)/f, rounded up; -1 (unknown) before 200 ms
+    /// or 1 % have passed, when the rate says little yet.
+    /// </summary>
+    internal static int SecondsRemaining(TimeSpan elapsed, double fraction) =>
+        fraction is < 0.01 or >= 1 || elapsed < ProgressInterval || !double.IsFinite(fraction)
+            ? -1
+            : (int)Math.Min(int.MaxValue, Math.Ceiling(elapsed.TotalSeconds * (1 - fraction) / fraction));
 
     /// <summary>Progress for an engine operation that reports the fraction done, on the pipeline thread that runs it.</summary>
     protected IProgress<double> ProgressOf(string activity) => new FractionProgress(this, activity);
@@ -102,6 +125,15 @@ public abstract class MlpCmdlet : PSCmdlet
 
     /// <summary>Resolves a path the PowerShell way: relative to the current location, providers and ~ included.</summary>
     protected string ResolvePath(string path) => SessionState.Path.GetUnresolvedProviderPathFromPSPath(path);
+
+    /// <summary>Writes the file at <paramref name="path"/> as Get-Item gives it: a FileInfo with PSPath, Mode and the rest, so it prints as a listing.</summary>
+    protected void WriteFileItem(string path) => WriteObject(InvokeProvider.Item.Get(new[] { path }, true, true), enumerateCollection: true);
+
+    /// <summary>"12,345 bytes", for verbose messages about files read and written.</summary>
+    protected static string SizeOf(string path) => File.Exists(path) ? $"{new FileInfo(path).Length:N0} bytes" : "size unknown";
+
+    /// <summary>Writes a verbose message ending with the time since <paramref name="since"/> started.</summary>
+    protected void WriteVerboseTimed(string message, Stopwatch since) => WriteVerbose($"{message} in {since.Elapsed.TotalSeconds:F2} s.");
 
     /// <summary>
     /// Files named by -Path (wildcards expanded; a pattern that matches nothing is an error with <paramref name="notFoundId"/>)
@@ -130,6 +162,7 @@ public abstract class MlpCmdlet : PSCmdlet
             {
                 matches = new Collection<string>();
             }
+            WriteDebug($"-Path '{pattern}' matches {matches.Count} file(s).");
             if (matches.Count == 0)
             {
                 WriteError(ToErrorRecord(new MlpToolsException(notFoundId, $"No file matches '{pattern}'.", pattern)));
@@ -148,6 +181,7 @@ public abstract class MlpCmdlet : PSCmdlet
         foreach (string path in ResolveFiles(paths, literal, notFoundId))
         {
             StopToken.ThrowIfCancellationRequested();
+            WriteVerbose($"Reading {path} ({SizeOf(path)}).");
             try
             {
                 read(path);

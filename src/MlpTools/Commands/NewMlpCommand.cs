@@ -88,6 +88,9 @@ public sealed class NewMlpCommand : MlpCmdlet
             }
         }
         var architecture = new MlpArchitecture(inputSize, HiddenSize, outputSize, new ActivationSpec(Activation, Alpha, NegativeSlope), Initialization, Dropout);
-        WriteObject(MlpModel.Create(Name, architecture, Seed ?? Random.Shared.NextInt64(0, int.MaxValue), preprocessing, Device));
+        MlpModel model = MlpModel.Create(Name, architecture, Seed ?? Random.Shared.NextInt64(0, int.MaxValue), preprocessing, Device);
+        WriteVerbose($"Created '{model.Name}': {model.Layers}, {model.Activation}, {model.ParameterCount:N0} parameters, {model.Initialization} weights from seed {model.Seed}, on {model.Device}" +
+            $"{(Dropout > 0 ? $", dropout {Dropout}" : "")}{(Dataset is null ? "" : $", sized for dataset '{Dataset.Name}'")}.");
+        WriteObject(model);
     }
 }

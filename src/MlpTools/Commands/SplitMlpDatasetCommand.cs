@@ -27,6 +27,7 @@ public sealed class SplitMlpDatasetCommand : MlpCmdlet
     protected override void ProcessItem()
     {
         var (train, test) = DatasetSplit.Split(Dataset, TestFraction, Seed, Stratify);
+        WriteVerbose($"Split '{Dataset.Name}' ({Dataset.Count:N0} examples) into {train.Count:N0} for training and {test.Count:N0} for testing, seed {Seed}{(Stratify ? ", stratified by class" : "")}.");
         WriteObject(train);
         WriteObject(test);
     }

@@ -1,3 +1,5 @@
+using System.Diagnostics;
+using System.Globalization;
 using System.Management.Automation;
 using MlpTools.Core.Data;
 using MlpTools.Core.Modeling;
@@ -28,6 +30,9 @@ public sealed class TestMlpAccuracyCommand : TorchCmdlet
     protected override void ProcessItem()
     {
         using var threads = UseThreadCount(Model);
+        WriteVerbose($"Measuring '{Model.Name}' ({Model.Layers}) on '{Dataset.Name}' ({Dataset.Split}, {Dataset.Count:N0} examples).");
+        var time = Stopwatch.StartNew();
+        IProgress<double> progress = ProgressOf($"Measuring {Model.Name} on {Dataset.Name}");
         if (Model.Task == MlpTask.Regression)
         {
             if (MinimumAccuracy is not null)
@@ -36,10 +41,13 @@ public sealed class TestMlpAccuracyCommand : TorchCmdlet
                     $"Model '{Model.Name}' is a regression model, which has no accuracy. Check its .R2 or .Rmse instead, for example " +
                     "'if ((Test-MlpAccuracy -Model $m -Dataset $d).R2 -lt 0.8) { throw }'.", Model);
             }
-            WriteObject(Evaluator.Regression(Model, Dataset));
+            RegressionResult regression = Evaluator.Regression(Model, Dataset, progress);
+            WriteVerboseTimed(string.Create(CultureInfo.InvariantCulture, $"RMSE {regression.Rmse:G4}, R² {regression.R2:F4} over {regression.Total:N0} examples"), time);
+            WriteObject(regression);
             return;
         }
-        AccuracyResult result = Evaluator.Accuracy(Model, Dataset);
+        AccuracyResult result = Evaluator.Accuracy(Model, Dataset, progress);
+        WriteVerboseTimed(string.Create(CultureInfo.InvariantCulture, $"Accuracy {result.Accuracy:F4} ({result.Correct:N0} of {result.Total:N0} right)"), time);
         WriteObject(result);
         if (MinimumAccuracy is double minimum)
         {

@@ -1,3 +1,5 @@
+using System.Diagnostics;
+using System.Globalization;
 using System.Management.Automation;
 using MlpTools.Core.Data;
 using MlpTools.Core.Modeling;
@@ -8,7 +10,7 @@ namespace MlpTools.Commands;
 /// <summary>Compares a model's autograd gradients with the lecture's hand-derived backpropagation or finite differences.</summary>
 [Cmdlet(VerbsDiagnostic.Test, "MlpGradient")]
 [OutputType(typeof(GradientCheckResult))]
-public sealed class TestMlpGradientCommand : MlpCmdlet
+public sealed class TestMlpGradientCommand : TorchCmdlet
 {
     [Parameter(Mandatory = true, ValueFromPipeline = true)]
     public MlpModel Model { get; set; } = null!;
@@ -35,7 +37,19 @@ public sealed class TestMlpGradientCommand : MlpCmdlet
 
     protected override void ProcessItem()
     {
-        foreach (var result in GradientCheck.Run(Model, Dataset, BatchSize, WeightDecay, Method, Seed))
+        using var threads = UseThreadCount(Model);
+        WriteVerbose(string.Create(CultureInfo.InvariantCulture,
+            $"Checking the gradients of '{Model.Name}' ({Model.Layers}) on the first {Math.Min(BatchSize, Dataset.Count)} example(s) of '{Dataset.Name}', method {Method}, weight decay {WeightDecay:G4}, seed {Seed}."));
+        var time = Stopwatch.StartNew();
+        string activity = $"Checking gradients of {Model.Name}";
+        ReportProgress(activity, "Autograd", 0);
+        var results = GradientCheck.Run(Model, Dataset, BatchSize, WeightDecay, Method, Seed, ProgressOf(activity));
+        foreach (var result in results)
+        {
+            WriteDebug(string.Create(CultureInfo.InvariantCulture, $"{result.Layer}: {result.EntriesChecked} entries by {result.Method}, largest relative error {result.MaxRelativeError:G3}."));
+        }
+        WriteVerboseTimed($"Checked {results.Count} weight matrices", time);
+        foreach (var result in results)
         {
             WriteObject(result);
         }

@@ -17,11 +17,41 @@ public abstract class TorchCmdlet : MlpCmdlet
     public int? ThreadCount { get; set; }
 
     /// <summary>The thread count for the length of one ProcessItem; dispose it (in a using) to restore the previous one.</summary>
-    protected IDisposable UseThreadCount() => TorchRuntime.UseThreads(ThreadCount);
+    protected IDisposable UseThreadCount() => UseThreads(ThreadCount);
 
     /// <summary>
     /// The same for work on <paramref name="model"/>: a model imported from ONNX runs on ONNX Runtime's own threads, and
     /// libtorch (which may not even be installed) is left alone.
     /// </summary>
-    protected IDisposable UseThreadCount(MlpModel model) => TorchRuntime.UseThreads(model.Runtime == ModelRuntime.LibTorch ? ThreadCount : null);
+    protected IDisposable UseThreadCount(MlpModel model)
+    {
+        if (model.Runtime == ModelRuntime.LibTorch)
+        {
+            return UseThreads(ThreadCount);
+        }
+        ReportThreadsOnce(() => $"Model '{model.Name}' runs in ONNX Runtime, on its own threads; -ThreadCount does not apply to it.");
+        return TorchRuntime.UseThreads(null);
+    }
+
+    private bool _threadsReported;
+
+    private IDisposable UseThreads(int? threadCount)
+    {
+        var scope = TorchRuntime.UseThreads(threadCount);
+        if (!_threadsReported && TorchRuntime.ThreadCount is int threads)
+        {
+            ReportThreadsOnce(() => $"libtorch runs on {threads} intra-op thread(s){(threadCount is null ? " (the current setting; libtorch's default is one per core)" : " (-ThreadCount)")}.");
+        }
+        return scope;
+    }
+
+    /// <summary>Says once per command (not per file or batch) which threads compute.</summary>
+    private void ReportThreadsOnce(Func<string> message)
+    {
+        if (!_threadsReported)
+        {
+            _threadsReported = true;
+            WriteVerbose(message());
+        }
+    }
 }
