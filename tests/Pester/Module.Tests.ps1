@@ -48,9 +48,9 @@ Describe 'The MlpTools module' {
         }
 
         It 'exactly the cmdlets that write files at the user''s request support -WhatIf and -Confirm' {
-            # Invoke-MlpTraining -CheckpointPath writes too, but a checkpoint is part of the training the user asked for.
+            # Invoke-MlpTraining among them: -CheckpointPath writes a file after every epoch.
             $withWhatIf = Get-Command -Module MlpTools | Where-Object { $_.Parameters.ContainsKey('WhatIf') -and $_.Parameters.ContainsKey('Confirm') }
-            $withWhatIf.Name | Sort-Object | Should -BeExactly 'Export-Mlp', 'Export-MlpConfusionMatrix', 'Export-MlpDigitGrid', 'Export-MlpTrainingCurve', 'Get-MnistDataset'
+            $withWhatIf.Name | Sort-Object | Should -BeExactly 'Export-Mlp', 'Export-MlpConfusionMatrix', 'Export-MlpDigitGrid', 'Export-MlpTrainingCurve', 'Get-MnistDataset', 'Invoke-MlpTraining'
         }
     }
 

@@ -42,7 +42,7 @@ Describe 'Verbose and debug messages' {
 
     It 'New-Mlp gives the layers, the parameter count and the seed' {
         $messages = Get-Verbose { New-Mlp -InputSize 16 -HiddenSize 8 -OutputSize 2 -Seed 7 -Name Small -Verbose | Out-Null }
-        $messages | Should -BeExactly "Created 'Small': 16-8-2, ReLU, 154 parameters, KaimingNormal weights from seed 7."
+        $messages | Should -BeExactly "Created 'Small': 16-8-2, ReLU, 154 parameters, KaimingNormal weights from seed 7, on Cpu."
     }
 
     It 'Invoke-MlpTraining gives the threads, the recipe with its seed, each epoch''s line, each checkpoint with its size and the time' {

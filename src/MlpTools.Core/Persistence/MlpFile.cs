@@ -40,7 +40,7 @@ internal static class MlpFile
             Kind = training is null ? ModelManifest.ModelKind : ModelManifest.CheckpointKind,
             Created = DateTimeOffset.UtcNow,
             Producer = ProducerInfo.Current(),
-            Architecture = ModelArchitecture.Of(model),
+            Architecture = ArchitectureManifest.Of(model),
             Files = entries.ToDictionary(e => e.Key, e => Sha256(e.Value)),
             History = history,
             FinalMetrics = last is null ? null : new FinalMetrics(last.Epoch, last.Loss, last.TrainAccuracy, last.ValidationAccuracy),
@@ -100,7 +100,7 @@ internal static class MlpFile
     /// <summary>Builds the model the file describes, with its weights and history, on <paramref name="device"/> (files do not record one).</summary>
     public static MlpModel ToModel(Contents contents, string path, ModelOrigin origin, string? name = null, ComputeDevice device = ComputeDevice.Cpu)
     {
-        ModelArchitecture architecture = contents.Manifest.Architecture!;
+        ArchitectureManifest architecture = contents.Manifest.Architecture!;
         if (name is not null)
         {
             architecture = architecture with { Name = name };

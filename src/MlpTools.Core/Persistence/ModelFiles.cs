@@ -42,7 +42,7 @@ public static class ModelFiles
                     StateDicts.WriteSafeTensors(model.Network.state_dict(), stream, new Dictionary<string, string>
                     {
                         ["format"] = "pt",
-                        [StateDicts.ArchitectureMetadataKey] = System.Text.Encoding.UTF8.GetString(PersistenceJson.Serialize(ModelArchitecture.Of(model))),
+                        [StateDicts.ArchitectureMetadataKey] = System.Text.Encoding.UTF8.GetString(PersistenceJson.Serialize(ArchitectureManifest.Of(model))),
                     });
                     break;
                 case ModelFileFormat.Onnx:
@@ -105,7 +105,7 @@ public static class ModelFiles
             using (NewDisposeScope())
             {
                 // The architecture is settled and checked from the tensors' shapes before any of their values is read.
-                ModelArchitecture? architecture = null;
+                ArchitectureManifest? architecture = null;
                 void Vet(IReadOnlyList<TensorLayout> layouts, IReadOnlyDictionary<string, string> metadata) =>
                     architecture = ArchitectureOf(layouts, metadata, activation, name ?? Path.GetFileNameWithoutExtension(fullPath), fullPath);
                 var tensors = detected == ModelFileFormat.PyTorch ? StateDicts.ReadPyTorch(stream, fullPath, Vet) : StateDicts.ReadSafeTensors(stream, fullPath, Vet);
@@ -146,18 +146,18 @@ public static class ModelFiles
     /// The network a state_dict's tensors describe, with the activation (and its parameters, dropout, initialisation) from
     /// the architecture Export-Mlp recorded in the metadata, or from the caller.
     /// </summary>
-    private static ModelArchitecture ArchitectureOf(IReadOnlyList<TensorLayout> layouts, IReadOnlyDictionary<string, string> metadata,
+    private static ArchitectureManifest ArchitectureOf(IReadOnlyList<TensorLayout> layouts, IReadOnlyDictionary<string, string> metadata,
         Activation? activation, string name, string path)
     {
         var (input, hidden, output) = StateDicts.InferLayers(layouts, path);
         // The seed is 0 unless the file says otherwise: a state_dict does not say how its weights began.
-        var architecture = new ModelArchitecture { InputSize = input, HiddenSizes = hidden, OutputSize = output };
+        var architecture = new ArchitectureManifest { InputSize = input, HiddenSizes = hidden, OutputSize = output };
         if (metadata.TryGetValue(StateDicts.ArchitectureMetadataKey, out string? json))
         {
-            ModelArchitecture recorded;
+            ArchitectureManifest recorded;
             try
             {
-                recorded = PersistenceJson.Deserialize<ModelArchitecture>(System.Text.Encoding.UTF8.GetBytes(json));
+                recorded = PersistenceJson.Deserialize<ArchitectureManifest>(System.Text.Encoding.UTF8.GetBytes(json));
             }
             catch (Exception e) when (e is JsonException or NotSupportedException or ArgumentException or InvalidOperationException)
             {

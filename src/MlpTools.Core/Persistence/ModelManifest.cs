@@ -31,7 +31,7 @@ internal sealed record ModelManifest
     public string Kind { get; init; } = ModelKind;
     public DateTimeOffset Created { get; init; }
     public ProducerInfo? Producer { get; init; }
-    public ModelArchitecture? Architecture { get; init; }
+    public ArchitectureManifest? Architecture { get; init; }
     /// <summary>Every other entry of the zip and the SHA-256 of its bytes; a reader checks each one.</summary>
     public Dictionary<string, string> Files { get; init; } = new();
     public List<TrainingRun>? History { get; init; }
@@ -60,12 +60,14 @@ internal sealed record ProducerInfo(string MlpTools, string TorchSharp, string L
 internal sealed record FinalMetrics(int Epoch, double Loss, double? TrainAccuracy, double? ValidationAccuracy);
 
 /// <summary>
-/// What the network is, as an open record: a field added later (dropout, initialisation, activation parameters, ...)
+/// The manifest's "architecture" section: the model's name, seed and epochs, its MlpArchitecture in the file's field
+/// names (<see cref="Of"/> and <see cref="ToMlpArchitecture"/> convert; shapes, widths and layer names are only ever
+/// computed by MlpArchitecture), and its preprocessing. An open record: a field added later (dropout, initialisation, activation parameters, ...)
 /// is written only when it differs from the behaviour of files without it, so older files keep their meaning.
 /// A reader refuses a file whose architecture has a field it does not know, since ignoring it could change the
 /// model's answers; fields elsewhere in the manifest that a reader does not know are ignored.
 /// </summary>
-internal sealed record ModelArchitecture
+internal sealed record ArchitectureManifest
 {
     public string Name { get; init; } = "Mlp";
     public int InputSize { get; init; }
@@ -87,7 +89,7 @@ internal sealed record ModelArchitecture
     [JsonExtensionData]
     public Dictionary<string, JsonElement>? Unknown { get; init; }
 
-    public static ModelArchitecture Of(MlpModel model) => new()
+    public static ArchitectureManifest Of(MlpModel model) => new()
     {
         Name = model.Name,
         InputSize = model.InputSize,

@@ -96,7 +96,7 @@ internal static class OnnxExport
     /// <summary>What a reader of the file learns without running it; Import-Mlp rebuilds the model's description from 'mlptools.architecture'.</summary>
     private static IEnumerable<(string Key, string Value)> Metadata(MlpModel model, Preprocessing preprocessing)
     {
-        yield return (StateDicts.ArchitectureMetadataKey, System.Text.Encoding.UTF8.GetString(PersistenceJson.Serialize(ModelArchitecture.Of(model))));
+        yield return (StateDicts.ArchitectureMetadataKey, System.Text.Encoding.UTF8.GetString(PersistenceJson.Serialize(ArchitectureManifest.Of(model))));
         yield return ("mlptools_version", ProducerInfo.MlpToolsVersion);
         yield return ("architecture", $"{model.Layers} {model.Architecture.Activation}");
         yield return ("preprocessing", preprocessing.ToString());

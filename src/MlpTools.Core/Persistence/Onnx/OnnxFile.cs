@@ -10,7 +10,7 @@ namespace MlpTools.Core.Persistence.Onnx;
 /// <param name="OutputName">The output that holds the answers: probabilities or logits, or regression values.</param>
 /// <param name="OutputIsLogits">True when the output holds class scores (logits), which the scorer turns into probabilities.</param>
 /// <param name="FixedBatch">The batch size the input demands, when the file fixes one; null when it is free.</param>
-internal sealed record OnnxModelInfo(ModelArchitecture Architecture, string OutputName, bool OutputIsLogits, int? FixedBatch,
+internal sealed record OnnxModelInfo(ArchitectureManifest Architecture, string OutputName, bool OutputIsLogits, int? FixedBatch,
     string Producer, string ProducerVersion, long IrVersion, long Opset)
 {
     /// <summary>What ONNX Runtime's scorer needs of it.</summary>
@@ -397,7 +397,7 @@ internal static class OnnxFile
         }
 
         var hidden = layerSizes.Take(layerSizes.Count - 1).Select(l => l.Out).ToArray();
-        var architecture = new ModelArchitecture
+        var architecture = new ArchitectureManifest
         {
             Name = name,
             InputSize = (int)layerSizes[0].In,
@@ -548,11 +548,11 @@ internal static class OnnxFile
         }
     }
 
-    private static ModelArchitecture Recorded(string json, string path)
+    private static ArchitectureManifest Recorded(string json, string path)
     {
         try
         {
-            return PersistenceJson.Deserialize<ModelArchitecture>(System.Text.Encoding.UTF8.GetBytes(json));
+            return PersistenceJson.Deserialize<ArchitectureManifest>(System.Text.Encoding.UTF8.GetBytes(json));
         }
         catch (Exception e) when (e is JsonException or NotSupportedException or ArgumentException or InvalidOperationException)
         {
