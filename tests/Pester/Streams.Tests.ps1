@@ -92,6 +92,16 @@ Describe 'Verbose and debug messages' {
         $read[1] | Should -Match ("^Read model 'Separable' \(16-8-2, ReLU, classification, LibTorch\) from {0} in " -f [regex]::Escape($path))
     }
 
+    It '-Debug never stops a script to ask: verbose messages go to the debug stream unless -Verbose is given too' {
+        # PowerShell would ask "Continue with this operation?" after each verbose message of a compiled cmdlet under -Debug;
+        # a console session (stdin empty, so any question is answered at once) shows whether one is asked.
+        $script = "Import-Module '$env:MLPTOOLS_MODULE'; `$m = New-Mlp -InputSize 4 -HiddenSize 3 -OutputSize 2 -Seed 7 -Debug; 'made'"
+        $output = '' | & (Join-Path $PSHOME 'pwsh') -NoProfile -Command $script 2>&1 | Out-String
+        $output | Should -Not -Match 'Continue with this operation'
+        $output | Should -Match "DEBUG: Created 'Mlp': 4-3-2"
+        $output | Should -Match 'made'
+    }
+
     It 'Import-Mlp -Debug says what a wildcard matched' {
         Get-Debug { Import-Mlp -Path (Join-Path $TestDrive 'mod*.mlp') | Out-Null } |
             Should -Contain ("-Path '{0}' matches 1 file(s)." -f (Join-Path $TestDrive 'mod*.mlp'))

@@ -74,6 +74,26 @@ public abstract class MlpCmdlet : PSCmdlet
     }
 
     /// <summary>
+    /// Writes a verbose message. Under -Debug without -Verbose, PowerShell shows a compiled cmdlet's verbose messages with
+    /// an Inquire preference ("Continue with this operation?" after each one), which would halt a script at every line:
+    /// there the message goes to the debug stream, which -Debug shows without asking.
+    /// </summary>
+    protected new void WriteVerbose(string text)
+    {
+        if (IsBound("Debug") && !IsBound("Verbose"))
+        {
+            WriteDebug(text);
+        }
+        else
+        {
+            base.WriteVerbose(text);
+        }
+    }
+
+    private bool IsBound(string switchName) =>
+        MyInvocation.BoundParameters.TryGetValue(switchName, out object? value) && value is SwitchParameter { IsPresent: true };
+
+    /// <summary>
     /// Writes progress: the first record of an activity at once (so even a short operation says what it does), later ones
     /// at most every 200 ms, so tight loops do not pay for the console; each with the time remaining once it can be estimated.
     /// </summary>
