@@ -64,7 +64,7 @@ public sealed class MlpModel : IDisposable
     /// <summary>Its training runs (recipe, data fingerprints, epoch records) and the file it came from; model files carry it.</summary>
     public ModelHistory History { get; } = new();
     /// <summary>Layer widths from input to output, e.g. 784-256-10.</summary>
-    public string Layers => string.Join('-', new[] { InputSize }.Concat(HiddenSizes).Append(OutputSize));
+    public string Layers => Architecture.Layers;
 
     /// <summary>What computes the model's answers: libtorch, or ONNX Runtime for a model imported from an ONNX file (which can only predict).</summary>
     public ModelRuntime Runtime => _onnx is null ? ModelRuntime.LibTorch : ModelRuntime.OnnxRuntime;
