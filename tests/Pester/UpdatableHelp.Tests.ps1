@@ -98,5 +98,4 @@ Describe 'Updatable help' {
         }
         Join-Path $copy "${prefix}_HelpInfo.xml" | Should -Exist
     }
-
 }
