@@ -138,7 +138,13 @@ Describe 'Lists, scripts and exports' {
         $lines | Where-Object { $_ -match '^(TrainRmse|BestEpoch|StopReason|GradientNorms) ' } | Should -BeNullOrEmpty
         $slow = $record | Select-Object * | ForEach-Object { $_.LearningRate = 0.001; $_.PSObject.TypeNames.Insert(0, 'MlpTools.Core.Training.EpochRecord'); $_ }
         $slow | Format-List | Get-FormattedLine | Should -Contain 'LearningRate       : 0.001'
-        ($slow | Get-FormattedLine -Table)[2] | Should -Not -Match '0\.00\b'
+    }
+
+    It 'a model''s training runs as a table: the learning rate with its digits, not PowerShell''s two decimals' {
+        $lines = $model.History.Runs[0] | Get-FormattedLine -Table
+        -split $lines[0] | Should -BeExactly @('Started', 'Epochs', 'Optimizer', 'LearningRate', 'BatchSize', 'LastLoss', 'TrainData')
+        (-split $lines[2])[2..5] | Should -BeExactly @('10', 'Adam', '0.01', '8')
+        (-split $lines[2])[-3..-1] | Should -BeExactly @('Separable', 'Train', '(32)')
     }
 
     It 'Format-List of an accuracy result: accuracy with four decimals, F1 by class on one line, the matrix' {
