@@ -7,6 +7,9 @@
     Description          = 'Train, test, apply and save multilayer perceptrons from PowerShell: your own CSV files, objects and images (or MNIST), classification and regression, training with checkpoints, accuracy, prediction, and model files that PyTorch and ONNX Runtime read, on TorchSharp (libtorch).'
     # PowerShell 7.4 and later (the module targets .NET 8).
     PowerShellVersion    = '7.4'
+    # Update-Help and Save-Help fetch MlpTools_<GUID>_HelpInfo.xml and the help content (.zip on Linux and macOS, .cab
+    # on Windows) from here: the assets that build.ps1 writes to out/updatable-help, attached to each release.
+    HelpInfoUri          = 'https://github.com/MlpTools/MlpTools/releases/latest/download/'
     CompatiblePSEditions = @('Core')
     CmdletsToExport      = @(
         'Get-MnistDataset'
@@ -28,6 +31,7 @@
         'Split-MlpDataset'
         'Invoke-MlpSweep'
     )
+    TypesToProcess       = @('MlpTools.Types.ps1xml')
     FormatsToProcess     = @('MlpTools.Format.ps1xml')
     FunctionsToExport    = @()
     AliasesToExport      = @()

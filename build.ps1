@@ -110,11 +110,14 @@ function Build-Module {
     Repair-NativeLibraries $DependencyDir
 }
 
-# The cmdlets' help: docs/*.md (PlatyPS markdown) as MAML next to MlpTools.dll, and about_MlpTools as text.
+# The cmdlets' help: docs/*.md (PlatyPS markdown) as MAML next to MlpTools.dll, about_MlpTools as text, and both as
+# updatable help in out/updatable-help.
 function Build-Help {
     $helpDir = Join-Path $ModuleDir 'en-US'
     Remove-Item $helpDir -Recurse -Force -ErrorAction Ignore
     & (Join-Path $Root 'src/Help/ConvertTo-MamlHelp.ps1') -DocsPath (Join-Path $Root 'docs') -OutputPath $helpDir
+    # The same files as updatable help (HelpInfo.xml, .zip and .cab) for Update-Help -SourcePath and the release.
+    & (Join-Path $Root 'src/Help/New-UpdatableHelp.ps1') -HelpPath $helpDir -ManifestPath (Join-Path $Root 'MlpTools.psd1') -OutputPath (Join-Path $Out 'updatable-help')
 }
 
 # Data - make sure real MNIST is in the data folder.

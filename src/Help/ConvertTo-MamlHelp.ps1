@@ -5,7 +5,8 @@
 .DESCRIPTION
     PlatyPS itself cannot be installed here, so this reads the subset of its markdown schema 2.0 that docs/ uses:
     SYNOPSIS, SYNTAX (parameter-set names), DESCRIPTION, EXAMPLES (a code block, an optional Output block, remarks),
-    PARAMETERS (text and the yaml block), INPUTS, OUTPUTS, NOTES and RELATED LINKS. Every cmdlet page goes into one
+    PARAMETERS (text and the yaml block), INPUTS, OUTPUTS, NOTES and RELATED LINKS, and the front matter's 'online
+    version' (the first related link, which Get-Help -Online opens). Every cmdlet page goes into one
     MAML file (named in each page's 'external help file' front matter); about_X.md becomes about_X.help.txt.
     Markdown emphasis and code marks are dropped from prose, which Get-Help prints as plain text.
 .EXAMPLE
@@ -206,6 +207,12 @@ function Add-Command($Root, $Page) {
     }
 
     $links = Add-Element $commandElement $CommandNs 'relatedLinks'
+    # The page's 'online version' first: Get-Help -Online opens the first related link that has a URI.
+    if ($Page.FrontMatter['online version']) {
+        $link = Add-Element $links $MamlNs 'navigationLink'
+        Add-Element $link $MamlNs 'linkText' 'Online Version:' | Out-Null
+        Add-Element $link $MamlNs 'uri' $Page.FrontMatter['online version'] | Out-Null
+    }
     foreach ($line in (Get-Section $Page 'RELATED LINKS').Lines) {
         if ($line -match '^\[([^\]]+)\]\(([^)]*)\)') {
             $link = Add-Element $links $MamlNs 'navigationLink'

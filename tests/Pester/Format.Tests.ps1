@@ -46,24 +46,27 @@ Describe 'Format views' {
             "Separable Test     10      4x4 2 classes $testFolder")
     }
 
-    It 'epoch records read like the notebook''s epoch line: Epoch, Loss, TrainAccuracy, ValidationAccuracy, Seconds' {
+    It 'epoch records read like the notebook''s epoch line: Epoch, Loss, TrainAccuracy, ValidationLoss, ValidationAccuracy, Seconds' {
         $lines = $records | Get-FormattedLine -Table
-        $lines[0..1] | Should -BeExactly @(
-            'Epoch  Loss TrainAccuracy ValidationAccuracy Seconds'
-            '-----  ---- ------------- ------------------ -------')
+        # The Loss column is as wide as its widest value.
+        -split $lines[0] | Should -BeExactly @('Epoch', 'Loss', 'TrainAccuracy', 'ValidationLoss', 'ValidationAccuracy', 'Seconds')
         $lines.Count | Should -Be 12
+        # Losses with four significant digits, accuracies with four decimals, seconds with two.
         for ($i = 0; $i -lt 10; $i++) {
             $r = $records[$i]
-            $lines[$i + 2] | Should -BeExactly ('{0,5} {1,5:F3} {2,13:F3} {3,18:F3} {4,7:F2}' -f $r.Epoch, $r.Loss, $r.TrainAccuracy, $r.ValidationAccuracy, $r.Seconds)
+            -split $lines[$i + 2] | Should -BeExactly @("$($r.Epoch)", $r.Loss.ToString('G4'), $r.TrainAccuracy.ToString('F4'), $r.ValidationLoss.ToString('G4'), $r.ValidationAccuracy.ToString('F4'), $r.Seconds.ToString('F2'))
         }
-        $lines[-1] | Should -Match '^   10 \d\.\d{3}         1\.000              0\.700 +\d+\.\d\d$'
+        (-split $lines[-1])[0, 2, 4] | Should -BeExactly @('10', '1.0000', '0.7000')
     }
 
-    It 'an epoch record keeps its columns when it gains properties, and leaves ValidationAccuracy blank without validation' {
+    It 'an epoch record keeps its columns when it gains properties, and leaves the validation columns blank without validation' {
         $extended = $records[0] | Add-Member -NotePropertyName AddedLater -NotePropertyValue 42 -PassThru
-        ($extended | Get-FormattedLine -Table)[0] | Should -BeExactly 'Epoch  Loss TrainAccuracy ValidationAccuracy Seconds'
+        -split ($extended | Get-FormattedLine -Table)[0] | Should -BeExactly @('Epoch', 'Loss', 'TrainAccuracy', 'ValidationLoss', 'ValidationAccuracy', 'Seconds')
         $plain = Invoke-MlpTraining -Model $model -Dataset $train -Epochs 1 -BatchSize 8 -Seed 1
-        ($plain | Get-FormattedLine -Table)[2] | Should -Match ('^   11 \d\.\d{3}         1\.000 {19}' + [regex]::Escape(' {0,7:F2}' -f $plain.Seconds) + '$')
+        $lines = $plain | Get-FormattedLine -Table
+        -split $lines[2] | Should -BeExactly @('11', $plain.Loss.ToString('G4'), '1.0000', $plain.Seconds.ToString('F2'))
+        $validationColumns = $lines[0].IndexOf('ValidationLoss')
+        $lines[2].Substring($validationColumns, 'ValidationLoss ValidationAccuracy'.Length).Trim() | Should -BeNullOrEmpty
     }
 
     It 'an accuracy result: model, dataset, split, correct, total and accuracy' {
@@ -106,5 +109,90 @@ Describe 'Format views' {
             ('    0         0     1 {0,10:F4} False' -f $predictions[0].Confidence)
             ('    1         1     1 {0,10:F4} True' -f $predictions[1].Confidence)
             ('    2         0     0 {0,10:F4} True' -f $predictions[2].Confidence))
+    }
+}
+
+Describe 'Lists, scripts and exports' {
+    It 'Format-List of a model: the layers as 16-8-2, no type names, the classes joined' {
+        $lines = $model | Format-List | Get-FormattedLine
+        $lines | Should -Contain 'Layers         : 16-8-2'
+        $lines | Should -Contain 'Parameters     : 154'
+        $lines | Should -Contain 'ClassNames     : 0, 1'
+        $lines -join "`n" | Should -Not -Match 'System\.'
+    }
+
+    It 'a model''s architecture prints its widths, not System.Int32[]' {
+        "$($model.Architecture)" | Should -BeExactly '16-8-2 ReLU, KaimingNormal'
+        $model.Architecture | Get-FormattedLine | Should -BeExactly @(
+            'Layers Activation Initialization Dropout'
+            '------ ---------- -------------- -------'
+            '16-8-2 ReLU       KaimingNormal        0')
+    }
+
+    It 'Format-List of an epoch: a learning rate of 0.001 reads 0.001, accuracies four decimals, empty measures left out' {
+        $record = $records[0]
+        $lines = $record | Format-List | Get-FormattedLine
+        $lines | Should -Contain 'LearningRate       : 0.01'
+        $lines | Should -Contain ('Loss               : {0}' -f $record.Loss.ToString('G4'))
+        $lines | Should -Contain ('TrainAccuracy      : {0}' -f $record.TrainAccuracy.ToString('F4'))
+        $lines | Where-Object { $_ -match '^(TrainRmse|BestEpoch|StopReason|GradientNorms) ' } | Should -BeNullOrEmpty
+        $slow = $record | Select-Object * | ForEach-Object { $_.LearningRate = 0.001; $_.PSObject.TypeNames.Insert(0, 'MlpTools.Core.Training.EpochRecord'); $_ }
+        $slow | Format-List | Get-FormattedLine | Should -Contain 'LearningRate       : 0.001'
+    }
+
+    It 'a model''s training runs as a table: the learning rate with its digits, not PowerShell''s two decimals' {
+        $lines = $model.History.Runs[0] | Get-FormattedLine -Table
+        -split $lines[0] | Should -BeExactly @('Started', 'Epochs', 'Optimizer', 'LearningRate', 'BatchSize', 'LastLoss', 'TrainData')
+        (-split $lines[2])[2..5] | Should -BeExactly @('10', 'Adam', '0.01', '8')
+        (-split $lines[2])[-3..-1] | Should -BeExactly @('Separable', 'Train', '(32)')
+    }
+
+    It 'Format-List of an accuracy result: accuracy with four decimals, F1 by class on one line, the matrix' {
+        $result | Format-List | Get-FormattedLine | Should -BeExactly @(
+            'Model           : Separable'
+            'Dataset         : Separable'
+            'Split           : Test'
+            'Correct         : 7'
+            'Total           : 10'
+            'Accuracy        : 0.7000'
+            ('F1ByClass       : 0: {0:F4}, 1: {1:F4}' -f (8 / 11), (2 / 3))
+            'ConfusionMatrix : Actual \ Predicted  0  1'
+            '                                   0  4  2'
+            '                                   1  1  3')
+    }
+
+    It 'a script''s output that starts with epochs shows the accuracy and the model in a few lines, not every property' {
+        # Out-String formats like the console: the first object's table is kept, later types fall back to a list of
+        # their default properties (MlpTools.Types.ps1xml).
+        $lines = & { $records[-1]; $result; $model } | Get-FormattedLine
+        $lines.Count | Should -Be 14
+        $lines[3..8] | Should -BeExactly @(
+            'ModelName   : Separable'
+            'DatasetName : Separable'
+            'Split       : Test'
+            'Correct     : 7'
+            'Total       : 10'
+            'Accuracy    : 0.7')
+        $lines[9..13] -join "`n" | Should -Match '^Name +: Separable\nLayers +: 16-8-2\n'
+    }
+
+    It 'gradient checks and activation points keep their small numbers' {
+        $checks = Test-MlpGradient -Model $model -Dataset $test
+        $lines = $checks | Get-FormattedLine -Table
+        $lines[0] | Should -BeExactly 'Model     Layer Method          EntriesChecked MaxRelativeError GradientNorm'
+        (-split $lines[2])[4] | Should -BeExactly $checks[0].MaxRelativeError.ToString('G4')
+        Invoke-MlpActivation -Activation Sigmoid -InputObject 0.001 | Get-FormattedLine | Select-Object -Last 1 | Should -BeExactly 'Sigmoid    0.001 0.5002       0.25'
+    }
+
+    It 'Export-Csv and ConvertTo-Json keep every digit and every property' {
+        $csvPath = Join-Path $TestDrive 'epochs.csv'
+        $records | Export-Csv $csvPath
+        $csv = Import-Csv $csvPath
+        [double]$csv[0].Loss | Should -Be $records[0].Loss
+        [double]$csv[0].ValidationLoss | Should -Be $records[0].ValidationLoss
+        $csv[0].PSObject.Properties.Name | Should -Contain 'LearningRate'
+        $json = $result | Select-Object ModelName, Accuracy, PerClass | ConvertTo-Json -Depth 3 | ConvertFrom-Json
+        $json.PerClass[0].F1 | Should -Be $result.PerClass[0].F1
+        ($records[0] | ConvertTo-Json | ConvertFrom-Json).Loss | Should -Be $records[0].Loss
     }
 }

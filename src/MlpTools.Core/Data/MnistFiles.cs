@@ -106,6 +106,6 @@ public static class MnistFiles
         throw new MlpToolsException(ErrorIds.MnistFileNotFound,
             $"Cannot find '{stem}' (or '{stem}.gz') in '{string.Join("', '", folders)}'. " +
             "Run 'Get-MnistDataset -Download' to fetch MNIST into the data folder, point -Path at a folder that holds the four IDX files, " +
-            $"or set ${DataPathVariable} to such a folder.", folder);
+            $"or set the environment variable {DataPathVariable} to such a folder (in PowerShell: $env:{DataPathVariable} = '<folder>').", folder);
     }
 }

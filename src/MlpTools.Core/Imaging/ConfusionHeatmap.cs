@@ -39,7 +39,10 @@ public static class ConfusionHeatmap
         // ScottPlot's Blues runs from dark to light; reversed, an empty cell is white and the busiest the darkest.
         heatmap.Colormap = new ScottPlot.Colormaps.Blues().Reversed();
         heatmap.ManualRange = new ScottPlot.Range(0, largest);
-        plot.Add.ColorBar(heatmap);
+        var colorBar = plot.Add.ColorBar(heatmap);
+        colorBar.Label = "Images";
+        // ScottPlot's own ticks label every tenth step of a tall bar (about 23 labels for MNIST's test set): a handful reads.
+        colorBar.Axis.TickGenerator = ScaleTicks(largest);
 
         float cellPixels = Math.Min(width, height) / (n + 3f);
         float textSize = Math.Clamp(cellPixels * 0.32f, 6f, 16f);
@@ -77,5 +80,26 @@ public static class ConfusionHeatmap
         plot.YLabel("Actual class", 14);
         plot.Render(surface.Canvas, new PixelRect(0, width, height, 0));
         return PngImage.From(surface, width, height);
+    }
+
+    /// <summary>At most six values from 0 to <paramref name="largest"/>, a round step apart (1, 2, 2.5 or 5 times a power of ten).</summary>
+    internal static double[] ScaleTickValues(int largest)
+    {
+        double rough = Math.Max(1, largest / 5.0);
+        double power = Math.Pow(10, Math.Floor(Math.Log10(rough)));
+        double step = new[] { 1, 2, 2.5, 5, 10 }.Select(f => f * power).First(s => s >= rough);
+        step = Math.Max(1, Math.Round(step));   // counts are whole: no tick at 2.5 images
+        int count = (int)Math.Floor(largest / step) + 1;
+        return Enumerable.Range(0, count).Select(i => i * step).ToArray();
+    }
+
+    private static ScottPlot.TickGenerators.NumericManual ScaleTicks(int largest)
+    {
+        var ticks = new ScottPlot.TickGenerators.NumericManual();
+        foreach (double value in ScaleTickValues(largest))
+        {
+            ticks.AddMajor(value, value.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        }
+        return ticks;
     }
 }

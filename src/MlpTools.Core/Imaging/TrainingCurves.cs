@@ -51,8 +51,9 @@ public static class TrainingCurves
                 AddSeries(measure, run, p => regression ? p.TrainRmse : p.TrainAccuracy, color, LinePattern.Solid, named ? $"{name} train" : "Train");
                 AddSeries(measure, run, p => regression ? p.ValidationRmse : p.ValidationAccuracy, color, LinePattern.Dashed, named ? $"{name} validation" : "Validation");
             }
-            loss.ShowLegend(Alignment.UpperRight);
-            measure.ShowLegend(regression ? Alignment.UpperRight : Alignment.LowerRight);
+            // Under each chart, outside the data area: inside it, any corner covers points of some run.
+            loss.ShowLegend(Edge.Bottom);
+            measure.ShowLegend(Edge.Bottom);
             int half = width / 2;
             Charts.RenderPanel(surface.Canvas, loss, 0, (int)top, half, height - (int)top);
             Charts.RenderPanel(surface.Canvas, measure, half, (int)top, width - half, height - (int)top);

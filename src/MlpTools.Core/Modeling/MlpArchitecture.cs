@@ -14,6 +14,12 @@ public sealed record MlpArchitecture(
     /// <summary>A copy of the widths given, so later changes to the caller's array cannot reshape the model.</summary>
     public IReadOnlyList<int> HiddenSizes { get; init; } = HiddenSizes.ToArray();
 
+    /// <summary>The widths from input to output joined by dashes, e.g. 784-256-10.</summary>
+    public string Layers => string.Join('-', Widths);
+
+    /// <summary>The shape in one line, e.g. "784-256-10 ReLU, KaimingNormal" (a record's own would print HiddenSizes = System.Int32[]).</summary>
+    public override string ToString() => $"{Layers} {Activation}, {Initialization}" + (Dropout > 0 ? $", dropout {Dropout:G4}" : "");
+
     /// <summary>The notebook's network: 784-256-10 with ReLU.</summary>
     public static MlpArchitecture Notebook => new(784, new[] { 256 }, 10, ActivationSpec.ReLU);
 

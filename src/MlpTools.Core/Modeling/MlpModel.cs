@@ -65,7 +65,7 @@ public sealed class MlpModel : IDisposable
     /// <summary>Its training runs (recipe, data fingerprints, epoch records) and the file it came from; model files carry it.</summary>
     public ModelHistory History { get; } = new();
     /// <summary>Layer widths from input to output, e.g. 784-256-10.</summary>
-    public string Layers => string.Join('-', Architecture.Widths);
+    public string Layers => Architecture.Layers;
 
     /// <summary>
     /// Where the weights live and the model computes: Cpu, the only device of this package (see <see cref="ComputeDevices"/>).
