@@ -136,7 +136,7 @@ Describe 'Lists, scripts and exports' {
         $lines | Should -Contain ('Loss               : {0}' -f $record.Loss.ToString('G4'))
         $lines | Should -Contain ('TrainAccuracy      : {0}' -f $record.TrainAccuracy.ToString('F4'))
         $lines | Where-Object { $_ -match '^(TrainRmse|BestEpoch|StopReason|GradientNorms) ' } | Should -BeNullOrEmpty
-        $slow = $record | Select-Object * | ForEach-Object { $_.LearningRate = 0.001; $_.PSObject.TypeNames.Insert(0, 'MlpTools.Core.Training.EpochRecord'); $_ }
+        $slow = $record | Select-Object * | ForEach-Object { $_.LearningRate = 0.001; $_.PSObject.TypeNames.Insert(0, 'MlpTools.Core.Modeling.EpochRecord'); $_ }
         $slow | Format-List | Get-FormattedLine | Should -Contain 'LearningRate       : 0.001'
     }
 
