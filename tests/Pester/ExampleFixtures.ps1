@@ -179,12 +179,18 @@ function Get-ExampleVariableSetup([string]$Fixtures) {
         $model, $train and $test are the MNIST ones.
     #>
     $sweep = "-Parameter @{ Activation = 'ReLU', 'GELU' } -Epochs 1 -Seed 1"
+    # A model of the price of houses.csv (README: 'Find the price'), and its test part.
+    $price = "`$priceData = Import-Csv '$Fixtures/houses.csv' | ConvertTo-MlpDataset -TargetProperty Price
+              `$priceTrain, `$priceTest = Split-MlpDataset `$priceData -TestFraction 0.2 -Seed 1
+              `$priceModel = New-Mlp -Dataset `$priceTrain -HiddenSize 32 -Seed 1
+              `$null = Invoke-MlpTraining -Model `$priceModel -Dataset `$priceTrain -Epochs 20 -BatchSize 32 -Seed 1"
     @{
-        # A model of the price of houses.csv (README: 'Find the price'), and its test part.
-        priceModel  = "`$priceData = Import-Csv '$Fixtures/houses.csv' | ConvertTo-MlpDataset -TargetProperty Price
-                       `$priceTrain, `$priceTest = Split-MlpDataset `$priceData -TestFraction 0.2 -Seed 1
-                       `$priceModel = New-Mlp -Dataset `$priceTrain -HiddenSize 32 -Seed 1
-                       `$null = Invoke-MlpTraining -Model `$priceModel -Dataset `$priceTrain -Epochs 20 -BatchSize 32 -Seed 1"
+        priceModel  = $price
+        priceTest   = $price
+        # The flowers classifier the pages' $model is where they predict new-flowers.csv.
+        flowerModel = "`$flowerData = Import-MlpDataset '$Fixtures/flowers.csv' -LabelColumn Species
+                       `$flowerModel = New-Mlp -Dataset `$flowerData -HiddenSize 16 -Seed 1
+                       `$null = Invoke-MlpTraining -Model `$flowerModel -Dataset `$flowerData -Epochs 20 -BatchSize 16 -Seed 1"
         # A customer-churn classifier whose class names are no and yes.
         churn       = "`$churnData = Import-MlpDataset '$Fixtures/churn.csv' -LabelColumn Left
                        `$churn = New-Mlp -Dataset `$churnData -HiddenSize 8 -Seed 1

@@ -116,10 +116,6 @@ BeforeAll {
     $model.Dispose()
     $fixtureNames = @(Get-ChildItem $fixtures | ForEach-Object Name)
     $variableSetup = Get-ExampleVariableSetup $fixtures
-    $variableSetup['flowerModel'] = "`$flowerData = Import-MlpDataset '$fixtures/flowers.csv' -LabelColumn Species
-        `$flowerModel = New-Mlp -Dataset `$flowerData -HiddenSize 16 -Seed 1
-        `$null = Invoke-MlpTraining -Model `$flowerModel -Dataset `$flowerData -Epochs 20 -BatchSize 16 -Seed 1"
-    $variableSetup['priceTest'] = $variableSetup['priceModel']
 
     # The test-only substitutions of the header, and the fixtures and variables an example needs.
     function Get-ExampleScript([string]$Code, [string]$Context, [string]$Folder) {
