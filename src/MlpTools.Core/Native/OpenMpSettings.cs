@@ -1,0 +1,64 @@
+using System.Runtime.InteropServices;
+
+namespace MlpTools.Core.Native;
+
+/// <summary>
+/// How libtorch's OpenMP threads wait. On Linux libtorch runs its parallel loops and its matrix products on GNU
+/// OpenMP (libgomp), whose threads spin GOMP_SPINCOUNT times (300,000 by default) at every barrier before they
+/// sleep. On a quiet machine that is what makes small parallel steps fast; when another process is busy, the spinning
+/// thread holds a core the thread it waits for needs, and training slows down many times over. A shorter spin keeps
+/// the quiet speed and lets a loaded machine go on (measured in tests/Benchmark/Bench.ps1).
+/// libgomp reads its settings once, from the native environment, when it is loaded; on Unix .NET keeps its own copy
+/// of the environment ($env: in PowerShell, Environment.SetEnvironmentVariable), which native code never sees. So the
+/// settings are written with libc's setenv before libtorch loads: the user's own, when given in either environment,
+/// otherwise <see cref="DefaultSpinCount"/>.
+/// </summary>
+internal static class OpenMpSettings
+{
+    /// <summary>Spins at a barrier before a waiting thread sleeps, when the user has chosen no wait policy and no spin count.</summary>
+    public const string DefaultSpinCount = "10000";
+
+    private static readonly string[] UserSettings = { "OMP_WAIT_POLICY", "GOMP_SPINCOUNT" };
+
+    /// <summary>Call before libtorch (and with it libgomp) is loaded; later calls change nothing libgomp reads.</summary>
+    public static void Apply()
+    {
+        if (!OperatingSystem.IsLinux())
+        {
+            return;
+        }
+        bool userChose = false;
+        foreach (string name in UserSettings)
+        {
+            if (GetNative(name) is not null)
+            {
+                userChose = true;
+            }
+            else if (Environment.GetEnvironmentVariable(name) is string managed)
+            {
+                // Set in PowerShell ($env:GOMP_SPINCOUNT = ...) after the process started: hand it on to libgomp.
+                SetNative(name, managed, overwrite: 0);
+                userChose = true;
+            }
+        }
+        if (!userChose)
+        {
+            SetNative("GOMP_SPINCOUNT", DefaultSpinCount, overwrite: 0);
+        }
+    }
+
+    /// <summary>The variable as native code sees it (libc's environment), or null when it is not set there.</summary>
+    private static string? GetNative(string name) => Marshal.PtrToStringUTF8(GetEnv(name));
+
+    private static void SetNative(string name, string value, int overwrite)
+    {
+        // A failure (out of memory) leaves libgomp at its own default, which is still correct, only slower under load.
+        _ = SetEnv(name, value, overwrite);
+    }
+
+    [DllImport("libc.so.6", EntryPoint = "getenv")]
+    private static extern IntPtr GetEnv([MarshalAs(UnmanagedType.LPUTF8Str)] string name);
+
+    [DllImport("libc.so.6", EntryPoint = "setenv")]
+    private static extern int SetEnv([MarshalAs(UnmanagedType.LPUTF8Str)] string name, [MarshalAs(UnmanagedType.LPUTF8Str)] string value, int overwrite);
+}
