@@ -30,30 +30,31 @@ internal static class OpenMpSettings
         bool userChose = false;
         foreach (string name in UserSettings)
         {
-            if (GetNative(name) is not null)
+            // Empty counts as not set: libgomp ignores an empty value (with a warning) and uses its own default.
+            if (!string.IsNullOrEmpty(GetNative(name)))
             {
                 userChose = true;
             }
-            else if (Environment.GetEnvironmentVariable(name) is string managed)
+            else if (Environment.GetEnvironmentVariable(name) is { Length: > 0 } managed)
             {
                 // Set in PowerShell ($env:GOMP_SPINCOUNT = ...) after the process started: hand it on to libgomp.
-                SetNative(name, managed, overwrite: 0);
+                SetNative(name, managed);
                 userChose = true;
             }
         }
         if (!userChose)
         {
-            SetNative("GOMP_SPINCOUNT", DefaultSpinCount, overwrite: 0);
+            SetNative("GOMP_SPINCOUNT", DefaultSpinCount);
         }
     }
 
     /// <summary>The variable as native code sees it (libc's environment), or null when it is not set there.</summary>
     private static string? GetNative(string name) => Marshal.PtrToStringUTF8(GetEnv(name));
 
-    private static void SetNative(string name, string value, int overwrite)
+    private static void SetNative(string name, string value)
     {
         // A failure (out of memory) leaves libgomp at its own default, which is still correct, only slower under load.
-        _ = SetEnv(name, value, overwrite);
+        _ = SetEnv(name, value, overwrite: 1);
     }
 
     [DllImport("libc.so.6", EntryPoint = "getenv")]
