@@ -16,7 +16,7 @@
     2. Fixed costs of the cmdlets: process start to the script's first line, Import-Module, the first New-Mlp (libtorch's
        load), the first epoch against the others.
     3. Under load: the job (3 epochs) alone, next to a busy loop, and next to a second training (the plain program);
-       each with MlpTools' OpenMP setting (GOMP_SPINCOUNT=10000), libgomp's own (300000), 1000, OMP_WAIT_POLICY=passive
+       each with MlpTools' OpenMP setting (GOMP_SPINCOUNT=1000), libgomp's own (300000), 10000, OMP_WAIT_POLICY=passive
        and -ThreadCount 1;
        two trainings in parallel runspaces against the same two one after the other.
     4. Scaling: hidden widths 256, 1024, 4096 (one layer) and depths 3 and 6 (width 256), 2 epochs: time and peak memory
@@ -172,7 +172,7 @@ if ('NotebookAsWritten' -in $Section) {
 if ('Load' -in $Section) {
     Write-Host "Under load: the cmdlets' job ($LoadEpochs epochs, the machine's threads) alone and next to another CPU-bound process, $Rounds rounds alternated:"
     $job = @('-NoProfile', '-NonInteractive', '-File', $trainScript, '-ModulePath', $ModulePath, '-Epochs', $LoadEpochs)
-    $policies = [ordered]@{ 'MlpTools default' = @{}; 'libgomp default (GOMP_SPINCOUNT=300000)' = @{ GOMP_SPINCOUNT = '300000' }; 'GOMP_SPINCOUNT=1000' = @{ GOMP_SPINCOUNT = '1000' }; 'OMP_WAIT_POLICY=passive' = @{ OMP_WAIT_POLICY = 'passive' }; '-ThreadCount 1' = @{} }
+    $policies = [ordered]@{ 'MlpTools default' = @{}; 'libgomp default (GOMP_SPINCOUNT=300000)' = @{ GOMP_SPINCOUNT = '300000' }; 'GOMP_SPINCOUNT=10000' = @{ GOMP_SPINCOUNT = '10000' }; 'OMP_WAIT_POLICY=passive' = @{ OMP_WAIT_POLICY = 'passive' }; '-ThreadCount 1' = @{} }
     # Program and its arguments as one string (Start-Process joins an array of arguments without quoting them).
     $neighbours = [ordered]@{ 'alone' = $null; 'busy loop' = @('sh', '-c "while :; do :; done"'); 'second training' = @($dotnet, "`"$PlainProgram`" `"$DataPath`" 1000") }
     $loadRuns = @{}

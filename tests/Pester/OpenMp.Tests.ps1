@@ -26,14 +26,14 @@ BeforeAll {
 }
 
 Describe 'OpenMP wait settings' -Skip:(-not $IsLinux) {
-    It 'spins 10000 times at a barrier (not libgomp''s 300000) when the user chose nothing' {
+    It 'spins 1000 times at a barrier (not libgomp''s 300000) when the user chose nothing' {
         $settings = Get-GompSetting
         $settings.Loaded | Should -BeTrue
-        $settings.GOMP_SPINCOUNT | Should -Be '10000'
+        $settings.GOMP_SPINCOUNT | Should -Be '1000'
     }
 
     It 'treats <_> set to an empty value as not set' -ForEach 'GOMP_SPINCOUNT', 'OMP_WAIT_POLICY' {
-        (Get-GompSetting -Empty $_).GOMP_SPINCOUNT | Should -Be '10000'
+        (Get-GompSetting -Empty $_).GOMP_SPINCOUNT | Should -Be '1000'
     }
 
     It 'keeps a GOMP_SPINCOUNT the process was started with' {

@@ -6,8 +6,10 @@ namespace MlpTools.Core.Native;
 /// How libtorch's OpenMP threads wait. On Linux libtorch runs its parallel loops and its matrix products on GNU
 /// OpenMP (libgomp), whose threads spin GOMP_SPINCOUNT times (300,000 by default) at every barrier before they
 /// sleep. On a quiet machine that is what makes small parallel steps fast; when another process is busy, the spinning
-/// thread holds a core the thread it waits for needs, and training slows down many times over. A shorter spin keeps
-/// the quiet speed and lets a loaded machine go on (measured in tests/Benchmark/Bench.ps1).
+/// thread holds a core the thread it waits for needs, and training slows down many times over. 1,000 spins (about
+/// 15 µs) were measured against 300,000, 10,000, 3,000 and OMP_WAIT_POLICY=passive on a shared 2-core machine (the
+/// Load section of tests/Benchmark/Bench.ps1 compares them): 10,000 still made training 2 to 4 times slower under
+/// load, passive costs most on a quiet machine, 1,000 was the fastest spinning setting in every condition seen.
 /// libgomp reads its settings once, from the native environment, when it is loaded; on Unix .NET keeps its own copy
 /// of the environment ($env: in PowerShell, Environment.SetEnvironmentVariable), which native code never sees. So the
 /// settings are written with libc's setenv before libtorch loads: the user's own, when given in either environment,
@@ -16,7 +18,7 @@ namespace MlpTools.Core.Native;
 internal static class OpenMpSettings
 {
     /// <summary>Spins at a barrier before a waiting thread sleeps, when the user has chosen no wait policy and no spin count.</summary>
-    public const string DefaultSpinCount = "10000";
+    public const string DefaultSpinCount = "1000";
 
     private static readonly string[] UserSettings = { "OMP_WAIT_POLICY", "GOMP_SPINCOUNT" };
 
