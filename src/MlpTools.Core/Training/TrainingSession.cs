@@ -80,6 +80,7 @@ internal sealed class TrainingSession : IDisposable
         try
         {
             checkpoint?.Restore(this);
+            var fingerprints = FingerprintWhileTraining(checkpoint is not null);
             // Records count the model's epochs across every training run: a second run of 3 after 2 yields epochs 3 to 5 of 5.
             int targetEpochs = Model.EpochsTrained - EpochsDone + Options.Epochs;
             while (!Stopped && EpochsDone < Options.Epochs)
@@ -124,6 +125,7 @@ internal sealed class TrainingSession : IDisposable
                     Weights.RestoreBest();
                     Stopped = epoch < Options.Epochs;
                 }
+                fingerprints.Wait(cancel);
                 Model.History.Record(record, Options, Train, Validation);
                 // The schedule moves on before the checkpoint, so that the saved session is the one the next epoch starts from.
                 LearningRate = NextLearningRate(epoch, monitored);
@@ -139,6 +141,23 @@ internal sealed class TrainingSession : IDisposable
                 layer.Generator = null;
             }
         }
+    }
+
+    /// <summary>
+    /// The data's fingerprints (a SHA-256 of every value) that the history and the checkpoint record, hashed on another
+    /// thread while the first epoch trains rather than after it (each dataset is hashed once, then cached).
+    /// </summary>
+    private Task FingerprintWhileTraining(bool forCheckpoint)
+    {
+        var datasets = new[] { Train, Validation }.Concat(forCheckpoint ? new[] { GivenTrain, GivenValidation } : Array.Empty<MlpDataset?>())
+            .OfType<MlpDataset>().Distinct().ToArray();
+        return Task.Run(() =>
+        {
+            foreach (var dataset in datasets)
+            {
+                _ = DatasetFingerprint.Of(dataset);
+            }
+        });
     }
 
     /// <summary>With early stopping: the best epoch so far and, when the run ends here (patience spent, or its last epoch), why.</summary>

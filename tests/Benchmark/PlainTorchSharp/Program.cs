@@ -1,6 +1,7 @@
 // The lecture notebook's recipe written directly against TorchSharp: the yardstick for MlpTools' overhead.
 // Does the same work as the cmdlets in Bench.ps1: load, 10 epochs (each followed by a train-accuracy pass,
 // as Invoke-MlpTraining does), then test accuracy once. Prints its figures as key=value lines.
+// Arguments: data folder ('' for the default), epochs, hidden width, depth; or --sgemm [threads].
 using System.Diagnostics;
 using MlpTools.Core.Data;
 using TorchSharp;
@@ -8,6 +9,10 @@ using static TorchSharp.torch;
 
 if (args.Length > 0 && args[0] == "--sgemm")
 {
+    if (args.Length > 1)
+    {
+        torch.set_num_threads(int.Parse(args[1]));
+    }
     Console.WriteLine($"sgemm_gflops={SgemmGflops(2048):F1}");
     Console.WriteLine($"threads={torch.get_num_threads()}");
     return;
@@ -15,6 +20,8 @@ if (args.Length > 0 && args[0] == "--sgemm")
 
 string dataFolder = args.Length > 0 && args[0].Length > 0 ? args[0] : MnistFiles.DefaultDataPath;
 int epochs = args.Length > 1 ? int.Parse(args[1]) : 10;
+int hidden = args.Length > 2 ? int.Parse(args[2]) : 256;
+int depth = args.Length > 3 ? int.Parse(args[3]) : 1;
 const int BatchSize = 256;
 
 (Tensor Images, Tensor Labels) Load(MnistSplit split)
@@ -65,7 +72,14 @@ double SgemmGflops(int n)
 
 var (trainImages, trainLabels) = Load(MnistSplit.Train);
 var (testImages, testLabels) = Load(MnistSplit.Test);
-var model = nn.Sequential(("lin_1", nn.Linear(784, 256)), ("relu", nn.ReLU()), ("lin_2", nn.Linear(256, 10)));
+var layers = new List<(string, nn.Module<Tensor, Tensor>)>();
+for (int layer = 0; layer < depth; layer++)
+{
+    layers.Add(($"lin_{layer + 1}", nn.Linear(layer == 0 ? 784 : hidden, hidden)));
+    layers.Add(($"relu_{layer + 1}", nn.ReLU()));
+}
+layers.Add(($"lin_{depth + 1}", nn.Linear(hidden, 10)));
+var model = nn.Sequential(layers);
 using (no_grad())
 {
     foreach (var linear in model.modules().OfType<TorchSharp.Modules.Linear>())
@@ -77,6 +91,7 @@ using (no_grad())
 var optimizer = optim.Adam(model.parameters(), 1e-3);
 long count = trainImages.shape[0];
 var clock = Stopwatch.StartNew();
+double firstEpochSeconds = 0;
 for (int epoch = 1; epoch <= epochs; epoch++)
 {
     using var epochScope = NewDisposeScope();
@@ -95,8 +110,11 @@ for (int epoch = 1; epoch <= epochs; epoch++)
         batches++;
     }
     Console.WriteLine($"epoch={epoch} loss={lossSum / batches:F4} train_accuracy={Accuracy(model, trainImages, trainLabels):F4}");
+    firstEpochSeconds = epoch == 1 ? clock.Elapsed.TotalSeconds : firstEpochSeconds;
 }
 Console.WriteLine($"train_seconds={clock.Elapsed.TotalSeconds:F3}");
 Console.WriteLine($"test_accuracy={Accuracy(model, testImages, testLabels):F4}");
 Console.WriteLine($"threads={torch.get_num_threads()}");
+Console.WriteLine($"first_epoch_seconds={firstEpochSeconds:F3}");
+Console.WriteLine($"cpu_seconds={Process.GetCurrentProcess().TotalProcessorTime.TotalSeconds:F3}");
 Console.WriteLine($"peak_memory_bytes={Process.GetCurrentProcess().PeakWorkingSet64}");
