@@ -27,6 +27,7 @@
         'Import-MlpDataset'
         'Split-MlpDataset'
         'Invoke-MlpSweep'
+        'Export-MlpSweepChart'
     )
     FormatsToProcess     = @('MlpTools.Format.ps1xml')
     FunctionsToExport    = @()
