@@ -36,6 +36,6 @@ public sealed class ExportMlpSweepChartCommand : ImageExportCmdlet
         {
             return; // every input was refused with its own error
         }
-        Export($"the sweep chart of {_trials.Count} trials ({Width}x{Height?.ToString() ?? "auto"})", () => SweepChart.Render(_trials, Width, Height, Title));
+        Export($"the sweep chart of {_trials.Count} trials ({(Height is int height ? $"{Width}x{height}" : $"{Width} wide")})", () => SweepChart.Render(_trials, Width, Height, Title));
     }
 }

@@ -2,7 +2,8 @@
 .SYNOPSIS
     Wall time of a 16-trial sweep of 2-epoch runs on MNIST, one trial at a time and two at a time (-ThrottleLimit 2),
     in one run, and the speed-up. Both use one libtorch thread per trial per core (cores / throttle), as the sweep
-    sets by default.
+    sets by default; a third run, one at a time with one thread (-ThreadCount 1), tells the gain of running trials
+    side by side from the cost of several libtorch threads per trial (on a busy machine the latter dominates).
 .PARAMETER TrainCount
     Train on the first this many of the 54,000 training images left after the validation split (all by default);
     a smaller slice checks the script quickly on a busy machine.
@@ -25,13 +26,14 @@ $train, $validation = Split-MlpDataset (Get-MnistDataset -Split Train) -TestFrac
 if ($TrainCount -lt $train.Count) { $train = $train.Subset([int[]](0..($TrainCount - 1)), $train.Split) }
 # 16 trials: 2 x 2 x 2 x 2.
 $space = @{ HiddenSize = @(128), @(256); Activation = 'ReLU', 'GELU'; Dropout = 0, 0.2; LearningRate = 1e-3, 3e-3 }
-$sweeps = foreach ($throttle in 1, 2) {
+$cores = [Environment]::ProcessorCount
+$sweeps = foreach ($run in @{ ThrottleLimit = 1; ThreadCount = $cores }, @{ ThrottleLimit = 2; ThreadCount = [Math]::Max(1, $cores / 2) }, @{ ThrottleLimit = 1; ThreadCount = 1 }) {
     $watch = [System.Diagnostics.Stopwatch]::StartNew()
-    $trials = @(Invoke-MlpSweep -Dataset $train -ValidationDataset $validation -Parameter $space -Epochs $Epochs -Seed 1 -ThrottleLimit $throttle)
+    $trials = @(Invoke-MlpSweep -Dataset $train -ValidationDataset $validation -Parameter $space -Epochs $Epochs -Seed 1 @run)
     $watch.Stop()
     [pscustomobject]@{
-        ThrottleLimit   = $throttle
-        ThreadsPerTrial = [Math]::Max(1, [Environment]::ProcessorCount / $throttle)
+        ThrottleLimit   = $run.ThrottleLimit
+        ThreadsPerTrial = $run.ThreadCount
         Trials          = $trials.Count
         TrainImages     = $train.Count
         WallSeconds     = [Math]::Round($watch.Elapsed.TotalSeconds, 1)
@@ -40,7 +42,8 @@ $sweeps = foreach ($throttle in 1, 2) {
     }
 }
 $sweeps | Format-Table ThrottleLimit, ThreadsPerTrial, Trials, TrainImages, WallSeconds, BestAccuracy -AutoSize | Out-Host
-'Speed-up of -ThrottleLimit 2 over one at a time: {0:F2}x ({1} cores)' -f ($sweeps[0].WallSeconds / $sweeps[1].WallSeconds), [Environment]::ProcessorCount
+'Speed-up of -ThrottleLimit 2 over one at a time: {0:F2}x ({1} cores); over one at a time with one thread: {2:F2}x' -f
+    ($sweeps[0].WallSeconds / $sweeps[1].WallSeconds), $cores, ($sweeps[2].WallSeconds / $sweeps[1].WallSeconds)
 if ($ChartPath) {
     $sweeps[0].Records | Export-MlpSweepChart -Path $ChartPath -Force -Title "MNIST, $($sweeps[0].Trials) trials of $Epochs epoch(s) on $($train.Count) images"
 }
