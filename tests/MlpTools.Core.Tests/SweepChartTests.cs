@@ -40,7 +40,7 @@ public class SweepChartTests
     {
         Assert.Equal(new[] { "0.001", "0.003", "0.01" }, SweepChart.Columns(new object[] { 0.01, 0.001, 0.003, 0.001 }));
         Assert.Equal(new[] { "GELU", "ReLU", "Tanh" }, SweepChart.Columns(new object[] { "ReLU", "Tanh", "GELU", "ReLU" }));
-        Assert.Equal(new[] { "@(512,256)", "@(64)" }, SweepChart.Columns(new object[] { "@(64)", "@(512,256)" }));
+        Assert.Equal(new[] { "@(4)", "@(16)", "@(32,16)", "@(32,64)", "@(512,256)" }, SweepChart.Columns(new object[] { "@(16)", "@(512,256)", "@(32,64)", "@(4)", "@(32,16)" }));
         // Twelve numbers are still columns; thirteen are a range drawn from.
         Assert.Equal(12, SweepChart.Columns(Enumerable.Range(1, 12).Select(i => (object)(double)i))!.Length);
         Assert.Null(SweepChart.Columns(Enumerable.Range(1, 13).Select(i => (object)(double)i)));

@@ -85,7 +85,8 @@ public static class SweepChart
     }
 
     /// <summary>
-    /// The columns a parameter's values are drawn in, left to right: numbers in increasing order, text in ordinal order.
+    /// The columns a parameter's values are drawn in, left to right: numbers in increasing order, text in alphabetical
+    /// order with the numbers in it compared as numbers (hidden sizes @(4), @(16), @(32,16)).
     /// Null when the parameter has more than <see cref="MaxColumns"/> values, all numbers: those go on a number line.
     /// </summary>
     internal static string[]? Columns(IEnumerable<object> values)
@@ -95,8 +96,28 @@ public static class SweepChart
         {
             return distinct.Length > MaxColumns ? null : distinct.Cast<double>().Order().Select(d => Label(d)).ToArray();
         }
-        return distinct.Select(Label).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToArray();
+        return distinct.Select(Label).Distinct(StringComparer.Ordinal).Order(Comparer<string>.Create(NaturalCompare)).ToArray();
     }
+
+    /// <summary>Text in order with its numbers compared as numbers: @(4) before @(16) before @(32,16).</summary>
+    internal static int NaturalCompare(string? a, string? b)
+    {
+        var (x, y) = (NumberRuns.Split(a ?? ""), NumberRuns.Split(b ?? ""));
+        for (int i = 0; i < Math.Min(x.Length, y.Length); i++)
+        {
+            int order = double.TryParse(x[i], NumberStyles.Float, CultureInfo.InvariantCulture, out double p) && double.TryParse(y[i], NumberStyles.Float, CultureInfo.InvariantCulture, out double q)
+                ? p.CompareTo(q)
+                : string.CompareOrdinal(x[i], y[i]);
+            if (order != 0)
+            {
+                return order;
+            }
+        }
+        return x.Length.CompareTo(y.Length);
+    }
+
+    /// <summary>Splits text into runs of digits and the text between them (the runs are kept).</summary>
+    private static readonly System.Text.RegularExpressions.Regex NumberRuns = new(@"(\d+(?:\.\d+)?)", System.Text.RegularExpressions.RegexOptions.CultureInvariant);
 
     /// <summary>True when numbers are all positive and the largest is ten times the smallest or more (a learning rate): drawn on a log axis.</summary>
     internal static bool LogAxis(IReadOnlyCollection<double> values) => values.Count > 0 && values.Min() > 0 && values.Max() / values.Min() >= 10;
