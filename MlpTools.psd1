@@ -30,6 +30,7 @@
         'Import-MlpDataset'
         'Split-MlpDataset'
         'Invoke-MlpSweep'
+        'Export-MlpSweepChart'
     )
     TypesToProcess       = @('MlpTools.Types.ps1xml')
     FormatsToProcess     = @('MlpTools.Format.ps1xml')

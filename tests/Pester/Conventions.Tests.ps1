@@ -2,7 +2,8 @@
 # - a -Path that names many inputs expands wildcards ([SupportsWildcards]) and has a -LiteralPath of its own (aliases
 #   PSPath and LP, in its own parameter set); a -Path that names the one file or folder a command writes or reads is
 #   taken as written, and -LiteralPath (and LP) is an alias of it; every other *Path parameter is taken as written;
-# - a command that can write a file (it has -Force or -CheckpointPath) supports -WhatIf and -Confirm;
+# - every *Path parameter is listed below as one that names what its command reads or what it writes (a new one fails
+#   the test until it is listed); a command that can write a file (a written path, or -Force) supports -WhatIf and -Confirm;
 # - an export refuses an existing file without -Force (ModelFileExists) and leaves it as it was, replaces it with -Force,
 #   and with -PassThru writes what Get-Item gives;
 # - every command that computes with libtorch takes -ThreadCount.
@@ -15,13 +16,26 @@ BeforeDiscovery {
             }
         })
     $withPath = @($commands | Where-Object { $_.Parameters.ContainsKey('Path') } | ForEach-Object { @{ Command = $_.Name } })
-    $writers = @($commands | Where-Object { $_.Parameters.ContainsKey('Force') -or $_.Parameters.ContainsKey('CheckpointPath') } |
-            ForEach-Object { @{ Command = $_.Name } })
+    # What each path parameter names: a file or folder the command writes (Get-MnistDataset -Download fills -Path), or one it reads.
+    $writtenPaths = 'Export-Mlp -Path', 'Export-MlpConfusionMatrix -Path', 'Export-MlpDigitGrid -Path', 'Export-MlpSweepChart -Path',
+    'Export-MlpTrainingCurve -Path', 'Get-MnistDataset -Path', 'Invoke-MlpSweep -BestModelPath', 'Invoke-MlpSweep -ResultPath',
+    'Invoke-MlpTraining -CheckpointPath'
+    $readPaths = 'Get-MnistDataset -ImagesPath', 'Get-MnistDataset -LabelsPath', 'Import-Mlp -Path', 'Import-Mlp -LiteralPath',
+    'Import-MlpDataset -Path', 'Import-MlpDataset -LiteralPath', 'Invoke-MlpPrediction -Path', 'Invoke-MlpPrediction -LiteralPath'
+    foreach ($case in $pathParameters) {
+        $case.Written = "$($case.Command) -$($case.Parameter)" -in $writtenPaths
+        $case.Read = "$($case.Command) -$($case.Parameter)" -in $readPaths
+    }
+    $writers = @($commands | Where-Object {
+            $command = $_
+            $command.Parameters.ContainsKey('Force') -or @($pathParameters | Where-Object { $_.Command -eq $command.Name -and $_.Written }).Count -gt 0
+        } | ForEach-Object { @{ Command = $_.Name } })
     $exports = @(
         @{ Command = 'Export-Mlp'; Write = { param($Path, $Extra) $Fixture.Model | Export-Mlp -Path $Path @Extra } }
         @{ Command = 'Export-MlpConfusionMatrix'; Write = { param($Path, $Extra) $Fixture.Accuracy | Export-MlpConfusionMatrix -Path $Path @Extra } }
         @{ Command = 'Export-MlpDigitGrid'; Write = { param($Path, $Extra) Export-MlpDigitGrid -Dataset $Fixture.Data -Index 0, 1 -Path $Path @Extra } }
         @{ Command = 'Export-MlpTrainingCurve'; Write = { param($Path, $Extra) $Fixture.Records | Export-MlpTrainingCurve -Path $Path @Extra } }
+        @{ Command = 'Export-MlpSweepChart'; Write = { param($Path, $Extra) $Fixture.Trials | Export-MlpSweepChart -Path $Path @Extra } }
     )
     $torchCommands = @('Invoke-MlpTraining', 'Test-MlpAccuracy', 'Invoke-MlpPrediction', 'Test-MlpGradient' | ForEach-Object { @{ Command = $_ } })
 }
@@ -42,11 +56,16 @@ BeforeAll {
         Accuracy = Test-MlpAccuracy -Model $model -Dataset $data -ErrorAction Stop
         Records  = @(New-Mlp -InputSize 16 -HiddenSize 8 -OutputSize 2 -Seed 1 |
                 Invoke-MlpTraining -Dataset $data -Epochs 2 -BatchSize 8 -Seed 1 -ErrorAction Stop)
+        Trials   = @(1..3 | ForEach-Object { [pscustomobject]@{ Trial = $_; ValidationAccuracy = $_ / 4; Parameters = @{ Dropout = $_ / 10 } } })
     }
 }
 
 Describe 'Path parameters' {
     Context '<Command> -<Parameter>' -ForEach $pathParameters {
+        It 'is listed as a path the command reads or one it writes, not both' {
+            $Written -xor $Read | Should -BeTrue -Because 'a new path parameter goes in $writtenPaths or $readPaths at the top of this file'
+        }
+
         It 'is a string or strings' {
             (Get-Command $Command).Parameters[$Parameter].ParameterType.Name | Should -BeIn 'String', 'String[]'
         }
@@ -150,6 +169,36 @@ Describe 'Writes' {
             New-Mlp -InputSize 16 -HiddenSize 8 -OutputSize 2 -Seed 1 |
                 Invoke-MlpTraining -Dataset $Fixture.Data -Epochs 1 -BatchSize 8 -Seed 1 -CheckpointPath $checkpoint -ErrorAction Stop | Out-Null
             Test-Path -LiteralPath $checkpoint | Should -BeTrue
+        }
+    }
+
+    Context 'Invoke-MlpSweep -ResultPath and -BestModelPath' {
+        BeforeAll {
+            $sweep = @{ Dataset = $Fixture.Data; ValidationDataset = $Fixture.Data; Parameter = @{ LearningRate = 0.01 }; Epochs = 1; Seed = 1; ThreadCount = 1 }
+        }
+
+        It '-WhatIf runs no trial and writes neither file' {
+            $results = Join-Path $TestDrive 'whatif.jsonl'; $best = Join-Path $TestDrive 'whatif.mlp'
+            Invoke-MlpSweep @sweep -ResultPath $results -BestModelPath $best -WhatIf | Should -BeNullOrEmpty
+            $results | Should -Not -Exist
+            $best | Should -Not -Exist
+        }
+
+        It 'refuses an existing -BestModelPath without -Force (ModelFileExists) before running anything, and leaves it as it was' {
+            $results = Join-Path $TestDrive 'refused.jsonl'; $best = Join-Path $TestDrive 'refused.mlp'
+            Set-Content -LiteralPath $best 'keep me'
+            $err = { Invoke-MlpSweep @sweep -ResultPath $results -BestModelPath $best -ErrorAction Stop } | Should -Throw -ErrorId 'ModelFileExists,*' -PassThru
+            $err.CategoryInfo.Category | Should -Be 'ResourceExists'
+            Get-Content -LiteralPath $best | Should -BeExactly 'keep me'
+            $results | Should -Not -Exist
+        }
+
+        It 'replaces it with -Force by the best model' {
+            $best = Join-Path $TestDrive 'replaced[1].mlp'
+            Set-Content -LiteralPath $best 'replace me'
+            $null = Invoke-MlpSweep @sweep -BestModelPath $best -Force -ErrorAction Stop
+            $model = Import-Mlp -LiteralPath $best -ErrorAction Stop
+            try { $model.InputSize | Should -Be 16 } finally { $model.Dispose() }
         }
     }
 }

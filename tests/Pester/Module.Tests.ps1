@@ -18,6 +18,7 @@ BeforeDiscovery {
         @{ Name = 'Import-MlpDataset'; OutputType = @('MlpTools.Core.Data.MlpDataset') }
         @{ Name = 'Split-MlpDataset'; OutputType = @('MlpTools.Core.Data.MlpDataset') }
         @{ Name = 'Invoke-MlpSweep'; OutputType = @('MlpTools.Core.Sweeps.SweepTrialResult') }
+        @{ Name = 'Export-MlpSweepChart'; OutputType = @('System.IO.FileInfo') }
     )
 }
 
@@ -25,18 +26,18 @@ BeforeAll {
     Import-Module $env:MLPTOOLS_MODULE -ErrorAction Stop
     . (Join-Path $PSScriptRoot 'TestHelpers.ps1')
 
-    $expectedCmdlets = 'ConvertTo-MlpDataset', 'Export-Mlp', 'Export-MlpConfusionMatrix', 'Export-MlpDigitGrid', 'Export-MlpTrainingCurve', 'Get-MnistDataset', 'Import-Mlp',
-        'Import-MlpDataset', 'Invoke-MlpActivation', 'Invoke-MlpPrediction', 'Invoke-MlpSweep', 'Invoke-MlpTraining', 'New-Mlp', 'Show-MlpDigit', 'Split-MlpDataset', 'Test-MlpAccuracy',
+    $expectedCmdlets = 'ConvertTo-MlpDataset', 'Export-Mlp', 'Export-MlpConfusionMatrix', 'Export-MlpDigitGrid', 'Export-MlpSweepChart', 'Export-MlpTrainingCurve', 'Get-MnistDataset',
+        'Import-Mlp', 'Import-MlpDataset', 'Invoke-MlpActivation', 'Invoke-MlpPrediction', 'Invoke-MlpSweep', 'Invoke-MlpTraining', 'New-Mlp', 'Show-MlpDigit', 'Split-MlpDataset', 'Test-MlpAccuracy',
         'Test-MlpEnvironment', 'Test-MlpGradient'
     $manifest = Import-PowerShellDataFile -LiteralPath $env:MLPTOOLS_MODULE
 }
 
 Describe 'The MlpTools module' {
     Context 'Commands' {
-        It 'exports exactly the eighteen cmdlets' {
+        It 'exports exactly the nineteen cmdlets' {
             $commands = @(Get-Command -Module MlpTools)
             $commands.Name | Sort-Object | Should -BeExactly $expectedCmdlets
-            $commands.CommandType | Should -Be (@('Cmdlet') * 18)
+            $commands.CommandType | Should -Be (@('Cmdlet') * 19)
         }
 
         It '<Name> is a compiled cmdlet from MlpTools.Commands' -ForEach $cmdlets {
@@ -48,9 +49,10 @@ Describe 'The MlpTools module' {
         }
 
         It 'exactly the cmdlets that write files at the user''s request support -WhatIf and -Confirm' {
-            # Invoke-MlpTraining among them: -CheckpointPath writes a file after every epoch.
+            # Invoke-MlpTraining among them: -CheckpointPath writes a file after every epoch; Invoke-MlpSweep: -ResultPath and -BestModelPath.
             $withWhatIf = Get-Command -Module MlpTools | Where-Object { $_.Parameters.ContainsKey('WhatIf') -and $_.Parameters.ContainsKey('Confirm') }
-            $withWhatIf.Name | Sort-Object | Should -BeExactly 'Export-Mlp', 'Export-MlpConfusionMatrix', 'Export-MlpDigitGrid', 'Export-MlpTrainingCurve', 'Get-MnistDataset', 'Invoke-MlpTraining'
+            $withWhatIf.Name | Sort-Object | Should -BeExactly 'Export-Mlp', 'Export-MlpConfusionMatrix', 'Export-MlpDigitGrid', 'Export-MlpSweepChart', 'Export-MlpTrainingCurve',
+            'Get-MnistDataset', 'Invoke-MlpSweep', 'Invoke-MlpTraining'
         }
     }
 
@@ -61,7 +63,7 @@ Describe 'The MlpTools module' {
             (Get-Module MlpTools).PowerShellVersion | Should -Be ([version]'7.4')
         }
 
-        It 'lists the eighteen cmdlets and its format views, and exports nothing else' {
+        It 'lists the nineteen cmdlets and its format views, and exports nothing else' {
             $manifest.FormatsToProcess | Should -BeExactly 'MlpTools.Format.ps1xml'
             (Get-Module MlpTools).ExportedFormatFiles | Should -Be (Join-Path (Split-Path $env:MLPTOOLS_MODULE) 'MlpTools.Format.ps1xml')
             $manifest.CmdletsToExport | Sort-Object | Should -BeExactly $expectedCmdlets

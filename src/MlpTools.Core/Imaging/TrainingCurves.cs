@@ -35,7 +35,7 @@ public static class TrainingCurves
         float top = 0;
         if (title is not null)
         {
-            top = DrawTitle(surface.Canvas, title, width);
+            top = Charts.DrawTitle(surface.Canvas, title, width);
         }
 
         bool regression = points.All(p => p.TrainAccuracy is null);
@@ -98,16 +98,6 @@ public static class TrainingCurves
         line.MarkerSize = 6;
         line.LegendText = legend;
     }
-
-    private static float DrawTitle(SKCanvas canvas, string title, int width)
-    {
-        const float size = 18f;
-        using SKTypeface typeface = ImagingRuntime.Typeface(bold: true);
-        using var font = new SKFont(typeface, size) { Edging = SKFontEdging.Antialias };
-        using var paint = new SKPaint { Color = SKColors.Black, IsAntialias = true };
-        canvas.DrawText(title, width / 2f, size + 6, SKTextAlign.Center, font, paint);
-        return size + 14;
-    }
 }
 
 /// <summary>What the ScottPlot charts share.</summary>
@@ -131,5 +121,16 @@ internal static class Charts
         using SKSurface panel = PngImage.NewSurface(width, height);
         plot.Render(panel.Canvas, width, height);
         canvas.DrawSurface(panel, left, top);
+    }
+
+    /// <summary>A bold heading centred over the charts; returns the height it takes.</summary>
+    public static float DrawTitle(SKCanvas canvas, string title, int width)
+    {
+        const float size = 18f;
+        using SKTypeface typeface = ImagingRuntime.Typeface(bold: true);
+        using var font = new SKFont(typeface, size) { Edging = SKFontEdging.Antialias };
+        using var paint = new SKPaint { Color = SKColors.Black, IsAntialias = true };
+        canvas.DrawText(title, width / 2f, size + 6, SKTextAlign.Center, font, paint);
+        return size + 14;
     }
 }

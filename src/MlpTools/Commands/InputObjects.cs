@@ -37,6 +37,50 @@ internal static class InputObjects
         };
     }
 
+    /// <summary>
+    /// A trial from anything with Trial and ValidationAccuracy (or, for regression, ValidationRmse), and Parameters (a
+    /// dictionary, or an object whose properties are the parameters, as ConvertFrom-Json gives the result file's lines).
+    /// </summary>
+    public static SweepPoint ToSweepPoint(PSObject input, string cmdlet)
+    {
+        const string what = "a trial record from Invoke-MlpSweep";
+        double? rmse = OptionalValue<double>(input, "ValidationRmse", cmdlet);
+        var parameters = new SortedDictionary<string, object>(StringComparer.Ordinal);
+        switch (input.Properties["Parameters"]?.Value is { } value ? PSObject.AsPSObject(value) : null)
+        {
+            case { BaseObject: System.Collections.IDictionary table }:
+                foreach (System.Collections.DictionaryEntry entry in table)
+                {
+                    parameters[entry.Key.ToString()!] = ParameterValue(entry.Value);
+                }
+                break;
+            case { BaseObject: PSCustomObject } properties:
+                foreach (var property in properties.Properties)
+                {
+                    parameters[property.Name] = ParameterValue(property.Value);
+                }
+                break;
+        }
+        return new SweepPoint(
+            Required<int>(input, "Trial", cmdlet, what),
+            rmse is null ? Required<double>(input, "ValidationAccuracy", cmdlet, what) : OptionalValue<double>(input, "ValidationAccuracy", cmdlet),
+            rmse,
+            parameters)
+        {
+            ValidationLoss = OptionalValue<double>(input, "ValidationLoss", cmdlet),
+        };
+    }
+
+    /// <summary>A number as a double; sizes as @(512,256), as Invoke-MlpSweep names its trials; anything else as text.</summary>
+    private static object ParameterValue(object? value) => (value is PSObject wrapped ? wrapped.BaseObject : value) switch
+    {
+        null => "",
+        var number when number is byte or short or int or long or float or double or decimal => System.Convert.ToDouble(number, System.Globalization.CultureInfo.InvariantCulture),
+        string text => text,
+        System.Collections.IEnumerable items => "@(" + string.Join(",", items.Cast<object>().Select(ParameterValue).Select(v => SweepChart.Label(v))) + ")",
+        var other => System.Convert.ToString(other, System.Globalization.CultureInfo.InvariantCulture) ?? "",
+    };
+
     private static T Required<T>(PSObject input, string name, string cmdlet, string what)
     {
         object? value = input.Properties[name]?.Value;

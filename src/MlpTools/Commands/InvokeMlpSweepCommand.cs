@@ -14,7 +14,7 @@ namespace MlpTools.Commands;
 /// Trains one model per combination of parameter values (a grid) or per random draw, in parallel runspaces or remote
 /// sessions, and writes one record per finished trial with its validation scores.
 /// </summary>
-[Cmdlet(VerbsLifecycle.Invoke, "MlpSweep")]
+[Cmdlet(VerbsLifecycle.Invoke, "MlpSweep", SupportsShouldProcess = true)]
 [OutputType(typeof(SweepTrialResult))]
 public sealed class InvokeMlpSweepCommand : MlpCmdlet
 {
@@ -95,6 +95,10 @@ public sealed class InvokeMlpSweepCommand : MlpCmdlet
     [ValidateNotNullOrEmpty]
     public string? BestModelPath { get; set; }
 
+    /// <summary>Replace an existing -BestModelPath file.</summary>
+    [Parameter]
+    public SwitchParameter Force { get; set; }
+
     protected override void ProcessItem()
     {
         if (Resume && ResultPath is null)
@@ -111,6 +115,21 @@ public sealed class InvokeMlpSweepCommand : MlpCmdlet
         var settings = new Dictionary<string, object> { ["Epochs"] = (long)Epochs, ["EarlyStopping"] = EarlyStopping.IsPresent };
         string fingerprint = SweepFingerprint.Of(new[] { DatasetFingerprint.Of(Dataset).Sha256, DatasetFingerprint.Of(ValidationDataset).Sha256 }, space, settings);
         Version version = ModuleVersion();
+        string? bestModelPath = BestModelPath is null ? null : ResolvePath(BestModelPath);
+        if (bestModelPath is not null && File.Exists(bestModelPath) && !Force)
+        {
+            // Refused before any trial runs, not after hours of them.
+            throw new MlpToolsException(ErrorIds.ModelFileExists,
+                $"'{bestModelPath}' already exists. Add -Force to replace it with the best model when the sweep ends, or give -BestModelPath another file. Nothing was run.", bestModelPath);
+        }
+        string[] files = new[] { resultPath, bestModelPath }.OfType<string>().ToArray();
+        string action = $"Run the sweep's {trials.Count} trial(s) of {Epochs} epoch(s){(Resume ? " not already in the result file" : "")}" +
+            (resultPath is null ? "" : $", appending each to {resultPath}") +
+            (bestModelPath is null ? "" : $", then retrain the best and export it to {bestModelPath}{(File.Exists(bestModelPath) ? ", replacing the existing file" : "")}");
+        if (!ShouldProcess(files.Length == 0 ? $"{trials.Count} trial(s)" : string.Join(", ", files), action))
+        {
+            return;
+        }
 
         using var results = resultPath is null ? null : SweepResultFile.Open(resultPath, new SweepHeader(fingerprint, seed, version.ToString(), DateTime.UtcNow), Resume);
         var finished = new List<SweepTrialResult>();
@@ -131,9 +150,9 @@ public sealed class InvokeMlpSweepCommand : MlpCmdlet
         {
             Run(work, trials.Count, finished, results);
         }
-        if (BestModelPath is not null && SweepTrialResult.Best(finished) is { } best)
+        if (bestModelPath is not null && SweepTrialResult.Best(finished) is { } best)
         {
-            ExportBest(best, ToWork(trials.First(t => t.Key == best.Key), seed, threads, sweepable));
+            ExportBest(best, bestModelPath, ToWork(trials.First(t => t.Key == best.Key), seed, threads, sweepable));
         }
     }
 
@@ -205,20 +224,19 @@ public sealed class InvokeMlpSweepCommand : MlpCmdlet
         }
     }
 
-    private void ExportBest(SweepTrialResult best, TrialWork work)
+    private void ExportBest(SweepTrialResult best, string path, TrialWork work)
     {
-        string path = ResolvePath(BestModelPath!);
         WriteVerbose($"Retraining the best trial, {best}, to export it to {path}.");
         const string retrain = """
-            param([hashtable]$ModelParameters, [hashtable]$TrainingParameters, $Train, $Validation, [string]$Path)
+            param([hashtable]$ModelParameters, [hashtable]$TrainingParameters, $Train, $Validation, [string]$Path, [bool]$Force)
             $model = New-Mlp -Dataset $Train @ModelParameters -ErrorAction Stop
             try {
                 $null = Invoke-MlpTraining -Model $model -Dataset $Train -ValidationDataset $Validation @TrainingParameters -ErrorAction Stop
-                Export-Mlp -Model $model -Path $Path -Force -ErrorAction Stop
+                Export-Mlp -Model $model -Path $Path -Force:$Force -ErrorAction Stop
             }
             finally { $model.Dispose() }
             """;
-        InvokeCommand.InvokeScript(false, ScriptBlock.Create(retrain), null, work.ModelParameters, work.TrainingParameters, Dataset, ValidationDataset, path);
+        InvokeCommand.InvokeScript(false, ScriptBlock.Create(retrain), null, work.ModelParameters, work.TrainingParameters, Dataset, ValidationDataset, path, Force.IsPresent);
         WriteInformation(new InformationRecord($"The best model, {best}, was retrained with the same parameters and seed and exported to {path}.", "Invoke-MlpSweep"));
     }
 
