@@ -23,7 +23,7 @@ function Start-SshTestServer {
     Set-Content -LiteralPath $subsystem -Value @(
         '#!/bin/sh'
         "export PSModulePath='$ModuleFolder'"
-        "exec '$([Environment]::ProcessPath)' '$(Join-Path $PSHOME 'pwsh.dll')' -sshs -NoLogo -NoProfile"
+        "exec '$([Environment]::ProcessPath)' '$(Join-Path $PSHOME 'pwsh.dll')' -sshs -NoLogo -NoProfile 2>>'$(Join-Path $folder 'subsystem.log')'"
     )
     & chmod 700 $subsystem
     # A free port: the system picks one for a listener that is closed at once.
@@ -59,8 +59,22 @@ function Start-SshTestServer {
 
 function New-SshTestSession {
     param([Parameter(Mandatory)]$Server)
-    New-PSSession -HostName 127.0.0.1 -Port $Server.Port -UserName $Server.UserName -KeyFilePath $Server.KeyFile `
-        -Options @{ StrictHostKeyChecking = 'no'; UserKnownHostsFile = '/dev/null'; LogLevel = 'ERROR' } -ErrorAction Stop
+    # A loaded machine can drop the first connection while the remote pwsh starts: a second try, then the server's own
+    # log in the error, so that a failure says why.
+    foreach ($attempt in 1, 2) {
+        try {
+            return New-PSSession -HostName 127.0.0.1 -Port $Server.Port -UserName $Server.UserName -KeyFilePath $Server.KeyFile `
+                -Options @{ StrictHostKeyChecking = 'no'; UserKnownHostsFile = '/dev/null'; LogLevel = 'ERROR' } -ErrorAction Stop
+        } catch {
+            if ($attempt -eq 2) {
+                $log = foreach ($name in 'sshd.log', 'subsystem.log') {
+                    "--- $name"; Get-Content -LiteralPath (Join-Path $Server.Folder $name) -Tail 20 -ErrorAction SilentlyContinue
+                }
+                throw "No SSH session to 127.0.0.1:$($Server.Port) ($($_.Exception.Message)):`n$($log -join "`n")"
+            }
+            Start-Sleep -Seconds 2
+        }
+    }
 }
 
 function Stop-SshTestServer {
