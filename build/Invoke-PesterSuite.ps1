@@ -25,7 +25,12 @@ $config = New-PesterConfiguration
 $config.Run.Path = $TestPath
 $config.Run.PassThru = $true
 $config.Output.Verbosity = 'Detailed'
-$config.TestResult.Enabled = $true
-$config.TestResult.OutputPath = $ResultPath
 $run = Invoke-Pester -Configuration $config
+# The XML report apart from the run: Pester's writer throws on a control character in a test's message (a captured
+# colour escape, say), which would otherwise lose the counts of the whole run.
+try {
+    $run | Export-NUnitReport -Path $ResultPath
+} catch {
+    Write-Warning "No NUnit report at $ResultPath ($($_.Exception.Message)); the counts below are complete."
+}
 @{ Passed = $run.PassedCount; Failed = $run.FailedCount + $run.FailedBlocksCount + $run.FailedContainersCount } | ConvertTo-Json | Set-Content $SummaryPath

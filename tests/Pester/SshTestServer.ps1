@@ -19,11 +19,13 @@ function Start-SshTestServer {
     & ssh-keygen -q -t ed25519 -N '' -f (Join-Path $folder 'client_key') | Out-Null
     Copy-Item (Join-Path $folder 'client_key.pub') (Join-Path $folder 'authorized_keys')
     # The subsystem: this pwsh (dotnet running pwsh.dll from $PSHOME), serving PowerShell remoting over stdin/stdout.
+    # This process may be dotnet itself ('dotnet pwsh', 'dotnet pwsh.dll') or pwsh's own launcher (build.ps1's child).
+    $dotnet = if ((Split-Path -Leaf ([Environment]::ProcessPath)) -like 'dotnet*') { [Environment]::ProcessPath } else { (Get-Command dotnet -CommandType Application)[0].Source }
     $subsystem = Join-Path $folder 'pwsh-sshs'
     Set-Content -LiteralPath $subsystem -Value @(
         '#!/bin/sh'
         "export PSModulePath='$ModuleFolder'"
-        "exec '$([Environment]::ProcessPath)' '$(Join-Path $PSHOME 'pwsh.dll')' -sshs -NoLogo -NoProfile 2>>'$(Join-Path $folder 'subsystem.log')'"
+        "exec '$dotnet' '$(Join-Path $PSHOME 'pwsh.dll')' -sshs -NoLogo -NoProfile 2>>'$(Join-Path $folder 'subsystem.log')'"
     )
     & chmod 700 $subsystem
     # A free port: the system picks one for a listener that is closed at once.
@@ -70,7 +72,8 @@ function New-SshTestSession {
                 $log = foreach ($name in 'sshd.log', 'subsystem.log') {
                     "--- $name"; Get-Content -LiteralPath (Join-Path $Server.Folder $name) -Tail 20 -ErrorAction SilentlyContinue
                 }
-                throw "No SSH session to 127.0.0.1:$($Server.Port) ($($_.Exception.Message)):`n$($log -join "`n")"
+                # Without the logs' colour escapes, which the test report's XML cannot hold.
+                throw ("No SSH session to 127.0.0.1:$($Server.Port) ($($_.Exception.Message)):`n$($log -join "`n")" -replace '\e\[[0-9;]*m|[\x00-\x08\x0B\x0C\x0E-\x1F]', '')
             }
             Start-Sleep -Seconds 2
         }
