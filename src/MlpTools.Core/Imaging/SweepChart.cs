@@ -1,5 +1,6 @@
 using System.Globalization;
 using MlpTools.Core.Platform;
+using MlpTools.Core.Training;
 using ScottPlot;
 using SkiaSharp;
 
@@ -9,7 +10,7 @@ namespace MlpTools.Core.Imaging;
 /// What a sweep chart needs of one finished trial, taken by name from Invoke-MlpSweep's records (or the lines of its
 /// result file). A parameter's value is a number (a double) or, for anything else (an activation, hidden sizes), its text.
 /// </summary>
-public sealed record SweepPoint(int Trial, double? ValidationAccuracy, double? ValidationRmse, IReadOnlyDictionary<string, object> Parameters)
+public sealed record SweepPoint(int Trial, double? ValidationAccuracy, double? ValidationRmse, IReadOnlyDictionary<string, object> Parameters) : IValidationScored
 {
     /// <summary>Breaks ties between equal scores, as Invoke-MlpSweep does when it picks the best model.</summary>
     public double? ValidationLoss { get; init; }
@@ -66,16 +67,8 @@ public static class SweepChart
     /// <summary>Regression when no trial has an accuracy.</summary>
     public static bool IsRegression(IEnumerable<SweepPoint> trials) => trials.All(t => t.ValidationAccuracy is null);
 
-    /// <summary>
-    /// The best trial as Invoke-MlpSweep picks it: the highest accuracy (regression: the lowest RMSE), then the lower
-    /// validation loss, then the lower trial number. Null for none.
-    /// </summary>
-    public static SweepPoint? Best(IEnumerable<SweepPoint> trials) => trials
-        .OrderByDescending(t => t.ValidationAccuracy ?? double.NegativeInfinity)
-        .ThenBy(t => t.ValidationRmse ?? double.PositiveInfinity)
-        .ThenBy(t => t.ValidationLoss ?? double.PositiveInfinity)
-        .ThenBy(t => t.Trial)
-        .FirstOrDefault();
+    /// <summary>The best trial as Invoke-MlpSweep picks it (<see cref="ValidationRanking"/>); null for none.</summary>
+    public static SweepPoint? Best(IEnumerable<SweepPoint> trials) => ValidationRanking.Best(trials);
 
     /// <summary>Columns and rows of charts: side by side up to two, then two or three to a row.</summary>
     public static (int Columns, int Rows) Grid(int panels)

@@ -1,4 +1,5 @@
 using MlpTools.Core.Platform;
+using MlpTools.Core.Training;
 using System.Text.Json;
 
 namespace MlpTools.Core.Sweeps;
@@ -78,7 +79,7 @@ public sealed record SweepTrialResult(
     double Seconds,
     /// <summary>Where it ran: "local" or a session's computer name and session name.</summary>
     string Location,
-    long Seed)
+    long Seed) : IValidationScored
 {
     /// <summary>True for a trial read from the result file of an earlier run (-Resume), not run again.</summary>
     public bool FromResultFile { get; init; }
@@ -99,16 +100,8 @@ public sealed record SweepTrialResult(
             last.Epoch, best.Epoch, seconds, location, seed);
     }
 
-    /// <summary>
-    /// The best of several results: the highest validation accuracy (classification) or the lowest RMSE (regression),
-    /// ties broken by the lower validation loss and then the earlier trial. Null for none.
-    /// </summary>
-    public static SweepTrialResult? Best(IEnumerable<SweepTrialResult> results) => results
-        .OrderByDescending(r => r.ValidationAccuracy ?? double.NegativeInfinity)
-        .ThenBy(r => r.ValidationRmse ?? double.PositiveInfinity)
-        .ThenBy(r => r.ValidationLoss ?? double.PositiveInfinity)
-        .ThenBy(r => r.Trial)
-        .FirstOrDefault();
+    /// <summary>The best of several results (<see cref="ValidationRanking"/>); null for none.</summary>
+    public static SweepTrialResult? Best(IEnumerable<SweepTrialResult> results) => ValidationRanking.Best(results);
 
     public override string ToString() => $"trial {Trial}: " + (ValidationAccuracy is double accuracy
         ? $"validation accuracy {accuracy:F4}" : $"validation RMSE {ValidationRmse:G4}") + $", loss {ValidationLoss:F4}";
