@@ -20,6 +20,10 @@ BeforeDiscovery {
         @{ Command = 'Export-MlpConfusionMatrix'; Type = 'ExportMlpConfusionMatrixCommand'; Script = { $Accuracy | Export-MlpConfusionMatrix -Path $Path } }
         @{ Command = 'Invoke-MlpTraining -CheckpointPath'; Type = 'InvokeMlpTrainingCommand'; Script = {
                 Invoke-MlpTraining -Model $Model -Dataset $Data -Epochs 1 -BatchSize 8 -Seed 1 -CheckpointPath $Path } }
+        @{ Command = 'Invoke-MlpSweep -ResultPath'; Type = 'InvokeMlpSweepCommand'; Script = {
+                Invoke-MlpSweep -Dataset $Data -ValidationDataset $Data -Parameter @{ LearningRate = 0.01 } -Epochs 1 -ResultPath $Path } }
+        @{ Command = 'Export-MlpSweepChart'; Type = 'ExportMlpSweepChartCommand'; Script = {
+                [pscustomobject]@{ Trial = 1; ValidationAccuracy = 0.5; LearningRate = 0.01 } | Export-MlpSweepChart -Path $Path } }
         @{ Command = 'Import-Mlp'; Type = 'ImportMlpCommand'; Script = { Import-Mlp -LiteralPath $Path } }
         @{ Command = 'Get-MnistDataset -ImagesPath'; Type = 'GetMnistDatasetCommand'; Script = { Get-MnistDataset -ImagesPath $Path -LabelsPath $Labels } }
         @{ Command = 'Invoke-MlpTraining -Resume'; Type = 'InvokeMlpTrainingCommand'; Script = { Invoke-MlpTraining -Dataset $Data -CheckpointPath $Path -Resume } }

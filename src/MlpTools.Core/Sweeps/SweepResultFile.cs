@@ -27,6 +27,8 @@ public sealed class SweepResultFile : IDisposable
         Finished = finished;
     }
 
+    private const string ResultFileHint = "Give -ResultPath the path of a file, e.g. 'sweep.jsonl' inside it.";
+
     public string Path { get; }
     /// <summary>The trials the file already held when it was opened.</summary>
     public IReadOnlyList<SweepTrialResult> Finished { get; }
@@ -34,7 +36,7 @@ public sealed class SweepResultFile : IDisposable
     /// <summary>The header of an existing, non-empty result file; null when there is none.</summary>
     public static SweepHeader? ReadHeader(string path)
     {
-        if (!File.Exists(path))
+        if (!RegularFile.Exists(path, ResultFileHint))
         {
             return null;
         }
@@ -56,7 +58,8 @@ public sealed class SweepResultFile : IDisposable
         var finished = new List<SweepTrialResult>();
         long keep = 0;
         bool hasHeader = false;
-        if (File.Exists(path) && new FileInfo(path).Length > 0)
+        // Only a regular file: a FIFO would block the read, a device would take the results and keep none.
+        if (RegularFile.Exists(path, ResultFileHint) && new FileInfo(path).Length > 0)
         {
             if (!resume)
             {
