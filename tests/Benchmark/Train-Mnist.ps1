@@ -16,7 +16,9 @@ param(
     [int]$Depth = 1,
     [int]$ThreadCount = 0,
     [int]$Trainings = 1,
-    [switch]$Sequential
+    [switch]$Sequential,
+    # The job without per-epoch evaluation (as scikit-learn's MLPClassifier runs it).
+    [switch]$SkipTrainEvaluation
 )
 $ErrorActionPreference = 'Stop'
 $hidden = @($HiddenSize) * $Depth
@@ -30,6 +32,7 @@ $firstOperationSeconds = $clock.Elapsed.TotalSeconds
 $train = Get-MnistDataset -Split Train
 $test = Get-MnistDataset -Split Test
 $threads = if ($ThreadCount -gt 0) { @{ ThreadCount = $ThreadCount } } else { @{} }
+if ($SkipTrainEvaluation) { $threads.SkipTrainEvaluation = $true }
 
 $trainOne = {
     param($Module, $Train, $Hidden, $Epochs, $Threads, $Seed)

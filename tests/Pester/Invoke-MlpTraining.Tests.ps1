@@ -134,6 +134,19 @@ Describe 'Invoke-MlpTraining' {
             $second.TrainAccuracy | Should -Be $first.TrainAccuracy
         }
 
+        It '-SkipTrainEvaluation leaves TrainAccuracy empty and changes nothing else: same losses, validation and weights' {
+            $measured = New-TinyModel 5
+            $skipped = New-TinyModel 5
+            $first = @(Invoke-MlpTraining -Model $measured -Dataset $train -ValidationDataset $validation -Epochs 3 @recipe -Seed 9 -ErrorAction Stop)
+            $second = @(Invoke-MlpTraining -Model $skipped -Dataset $train -ValidationDataset $validation -Epochs 3 @recipe -Seed 9 -SkipTrainEvaluation -ErrorAction Stop)
+            $first.TrainAccuracy | ForEach-Object { $_ | Should -BeOfType [double] }
+            $second | ForEach-Object { $_.TrainAccuracy | Should -BeNullOrEmpty }
+            $second.Loss | Should -Be $first.Loss
+            $second.ValidationLoss | Should -Be $first.ValidationLoss
+            $second.ValidationAccuracy | Should -Be $first.ValidationAccuracy
+            (Invoke-MlpPrediction -Model $skipped -Dataset $validation).Confidence | Should -Be (Invoke-MlpPrediction -Model $measured -Dataset $validation).Confidence
+        }
+
         It 'a different training seed shuffles differently: different losses' {
             $first = Invoke-MlpTraining -Model (New-TinyModel 5) -Dataset $train -Epochs 3 @recipe -Seed 9 -ErrorAction Stop
             $other = Invoke-MlpTraining -Model (New-TinyModel 5) -Dataset $train -Epochs 3 @recipe -Seed 10 -ErrorAction Stop

@@ -91,7 +91,7 @@ internal sealed class TrainingSession : IDisposable
                 var pass = TrainEpoch(batch => progress?.Report(new TrainingProgress(epoch, Options.Epochs, batch.Index, _batches, batch.RunningLoss)), cancel);
                 Model.EpochsTrained++;
                 EpochsDone = epoch;
-                var onTrain = Evaluator.Evaluate(Model, _trainData);
+                var onTrain = Options.SkipTrainEvaluation ? (Evaluator.Evaluation?)null : Evaluator.Evaluate(Model, _trainData);
                 var onValidation = _validationData is null ? (Evaluator.Evaluation?)null : Evaluator.Evaluate(Model, _validationData);
                 double monitored = onValidation?.Loss ?? pass.MeanLoss;
                 var (bestEpoch, stopReason) = ObserveForEarlyStopping(monitored, epoch);
@@ -102,7 +102,7 @@ internal sealed class TrainingSession : IDisposable
                     Epoch = Model.EpochsTrained,
                     Epochs = targetEpochs,
                     Loss = pass.MeanLoss,
-                    TrainAccuracy = classifies ? onTrain.Accuracy : null,
+                    TrainAccuracy = classifies ? onTrain?.Accuracy : null,
                     ValidationLoss = onValidation?.Loss,
                     ValidationAccuracy = classifies ? onValidation?.Accuracy : null,
                     Seconds = clock.Elapsed.TotalSeconds,
@@ -115,7 +115,7 @@ internal sealed class TrainingSession : IDisposable
                     BestEpoch = bestEpoch,
                     StopReason = stopReason,
                     GradientNorms = pass.GradientNorms,
-                    TrainRmse = onTrain.Rmse,
+                    TrainRmse = onTrain?.Rmse,
                     ValidationRmse = onValidation?.Rmse,
                     ValidationMae = onValidation?.Mae,
                     ValidationR2 = onValidation?.R2,
@@ -263,7 +263,7 @@ internal sealed class TrainingSession : IDisposable
     {
         OptimizerKind.SGD => optim.SGD(model.Network.parameters(), options.LearningRate, options.Momentum),
         // AdamW's decay is applied by the loop (to weights, not biases), so the optimiser itself runs without it.
-        OptimizerKind.Adam or OptimizerKind.AdamW => optim.Adam(model.Network.parameters(), options.LearningRate),
+        OptimizerKind.Adam or OptimizerKind.AdamW => new Adam(model.Network.parameters(), options.LearningRate),
         _ => throw new ArgumentOutOfRangeException(nameof(options), options.Optimizer, "TrainingOptions.Validate admits no other optimiser."),
     };
 

@@ -95,6 +95,10 @@ public sealed class InvokeMlpTrainingCommand : TorchCmdlet
     [Parameter(ParameterSetName = TrainSet)]
     public SwitchParameter TrackGradient { get; set; }
 
+    /// <summary>Leave TrainAccuracy (or TrainRmse) empty instead of measuring the training data after each epoch.</summary>
+    [Parameter(ParameterSetName = TrainSet)]
+    public SwitchParameter SkipTrainEvaluation { get; set; }
+
     /// <summary>
     /// A checkpoint file, replaced after every epoch; with -Resume, the checkpoint to go on from. Taken literally (no
     /// wildcards), as the destination of Copy-Item is.
@@ -164,6 +168,7 @@ public sealed class InvokeMlpTrainingCommand : TorchCmdlet
                 MinDelta = MinDelta,
                 ValidationFraction = ValidationFraction,
                 TrackGradient = TrackGradient,
+                SkipTrainEvaluation = SkipTrainEvaluation,
             };
             checkpoint = checkpointPath is null ? null : TrainingCheckpoint.WriteTo(checkpointPath, StopToken);
         }
