@@ -18,8 +18,8 @@
     2. Fixed costs of the cmdlets: process start to the script's first line, Import-Module, the first New-Mlp (libtorch's
        load), the first epoch against the others.
     3. Under load: the job (3 epochs) alone, next to a busy loop, and next to a second training (the plain program);
-       each with MlpTools' OpenMP setting (GOMP_SPINCOUNT=1000), libgomp's own (300000), 10000, OMP_WAIT_POLICY=passive
-       and -ThreadCount 1;
+       with MlpTools' defaults (training's thread count, one fewer than the cores, and GOMP_SPINCOUNT=1000), then on
+       every core with MlpTools' spin count, libgomp's own (300000), 10000 and OMP_WAIT_POLICY=passive;
        two trainings in parallel runspaces against the same two one after the other.
     4. Scaling: hidden widths 256, 1024, 4096 (one layer) and depths 3 and 6 (width 256), 2 epochs: time and peak memory
        of the cmdlets, the plain program and PyTorch (all with the machine's threads).
@@ -116,7 +116,8 @@ function Get-Jobs([int]$ThreadCount, [int]$JobEpochs = $Epochs, [int]$Hidden = 2
     [pscustomobject]@{ Side = 'MlpTools cmdlets'; FilePath = $pwsh; Environment = @{}; Arguments = $cmdlets }
     [pscustomobject]@{ Side = 'Plain TorchSharp'; FilePath = $dotnet; Environment = $threadEnvironment
         Arguments = @($PlainProgram, $DataPath, $JobEpochs, $Hidden, $Depth) }
-    [pscustomobject]@{ Side = 'PyTorch notebook, preloaded'; FilePath = $Python; Environment = @{}
+    # PyTorch's own threads are set by --threads; its BLAS (OpenBLAS's pthreads) by the environment, as scikit-learn's.
+    [pscustomobject]@{ Side = 'PyTorch notebook, preloaded'; FilePath = $Python; Environment = $threadEnvironment
         Arguments = @($notebook, '--data', $DataPath, '--epochs', $JobEpochs, '--hidden', $Hidden, '--depth', $Depth, '--threads', $ThreadCount) }
     if ($WithSklearn) {
         [pscustomobject]@{ Side = 'MlpTools cmdlets, -SkipTrainEvaluation'; FilePath = $pwsh; Environment = @{}; Arguments = $cmdlets + '-SkipTrainEvaluation' }
@@ -181,7 +182,7 @@ if ('Main' -in $Section) {
 
 if ('NotebookAsWritten' -in $Section) {
     Write-Host 'The notebook as written (a DataLoader over one image at a time), 1 thread, once:'
-    $asWritten = Measure-Job 'PyTorch notebook as written' $Python @($notebook, '--data', $DataPath, '--epochs', $Epochs, '--threads', 1, '--loader', 'dataloader')
+    $asWritten = Measure-Job 'PyTorch notebook as written' $Python @($notebook, '--data', $DataPath, '--epochs', $Epochs, '--threads', 1, '--loader', 'dataloader') @{ OMP_NUM_THREADS = '1'; OPENBLAS_NUM_THREADS = '1' }
     Write-Host ('  {0:F1} s, test accuracy {1:F4}' -f $asWritten.Seconds, $asWritten.test_accuracy)
     foreach ($count in $mainCmdlets.Keys | Sort-Object) {
         Write-Host ('  {0:F1}x the cmdlets'' time with {1} thread(s) (target at least 15)' -f ($asWritten.Seconds / $mainCmdlets[$count]), $count)
@@ -189,9 +190,12 @@ if ('NotebookAsWritten' -in $Section) {
 }
 
 if ('Load' -in $Section) {
-    Write-Host "Under load: the cmdlets' job ($LoadEpochs epochs, the machine's threads) alone and next to another CPU-bound process, $Rounds rounds alternated:"
+    Write-Host "Under load: the cmdlets' job ($LoadEpochs epochs) alone and next to another CPU-bound process, $Rounds rounds alternated:"
     $job = @('-NoProfile', '-NonInteractive', '-File', $trainScript, '-ModulePath', $ModulePath, '-Epochs', $LoadEpochs)
-    $policies = [ordered]@{ 'MlpTools default' = @{}; 'libgomp default (GOMP_SPINCOUNT=300000)' = @{ GOMP_SPINCOUNT = '300000' }; 'GOMP_SPINCOUNT=10000' = @{ GOMP_SPINCOUNT = '10000' }; 'OMP_WAIT_POLICY=passive' = @{ OMP_WAIT_POLICY = 'passive' }; '-ThreadCount 1' = @{} }
+    # MlpTools' default (its thread count and spin count) first, then every core with each OpenMP setting.
+    $cores = [Environment]::ProcessorCount
+    $policies = [ordered]@{ 'MlpTools default' = @{}; "-ThreadCount $cores, MlpTools' GOMP_SPINCOUNT=1000" = @{}; "-ThreadCount $cores, libgomp's GOMP_SPINCOUNT=300000" = @{ GOMP_SPINCOUNT = '300000' }
+        "-ThreadCount $cores, GOMP_SPINCOUNT=10000" = @{ GOMP_SPINCOUNT = '10000' }; "-ThreadCount $cores, OMP_WAIT_POLICY=passive" = @{ OMP_WAIT_POLICY = 'passive' } }
     # Program and its arguments as one string (Start-Process joins an array of arguments without quoting them).
     $neighbours = [ordered]@{ 'alone' = $null; 'busy loop' = @('sh', '-c "while :; do :; done"'); 'second training' = @($dotnet, "`"$PlainProgram`" `"$DataPath`" 1000") }
     $loadRuns = @{}
@@ -201,7 +205,7 @@ if ('Load' -in $Section) {
             try {
                 if ($other) { Start-Sleep -Seconds 2 }
                 foreach ($policy in $policies.Keys) {
-                    $arguments = $policy -eq '-ThreadCount 1' ? $job + @('-ThreadCount', 1) : $job
+                    $arguments = $policy -eq 'MlpTools default' ? $job : $job + @('-ThreadCount', $cores)
                     Write-Host "  $policy, $neighbour ($round of $Rounds)..."
                     $loadRuns["$policy|$neighbour"] += @((Measure-Job $policy $pwsh $arguments $policies[$policy]).train_seconds)
                 }

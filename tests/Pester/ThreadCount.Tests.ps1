@@ -49,6 +49,35 @@ Describe '-ThreadCount' {
             Get-TorchThreadCount | Should -Be $initial
         }
 
+        It 'training without -ThreadCount computes on one thread fewer than the cores (at least one), says so, and restores the setting' {
+            $expected = [Math]::Max(1, [Environment]::ProcessorCount - 1)
+            $copy = New-Mlp -InputSize 16 -HiddenSize 8 -OutputSize 2 -Seed 3
+            $given = $env:OMP_NUM_THREADS
+            Remove-Item env:OMP_NUM_THREADS -ErrorAction Ignore
+            try {
+                $during = Invoke-MlpTraining -Model $copy -Dataset $train -Epochs 2 -BatchSize 8 -Seed 1 -Verbose 4>&1 -ErrorAction Stop |
+                    ForEach-Object { if ($_ -is [System.Management.Automation.VerboseRecord]) { $_.Message } else { Get-TorchThreadCount } }
+            }
+            finally {
+                if ($given) { $env:OMP_NUM_THREADS = $given }
+            }
+            @($during | Where-Object { $_ -is [int] }) | Should -Be @($expected, $expected)
+            $during | Should -Contain "libtorch runs on $expected intra-op thread(s) (training's default: one fewer than the cores)."
+            Get-TorchThreadCount | Should -Be $initial
+        }
+
+        It 'training without -ThreadCount keeps libtorch''s setting when OMP_NUM_THREADS chooses' {
+            $copy = New-Mlp -InputSize 16 -HiddenSize 8 -OutputSize 2 -Seed 3
+            $env:OMP_NUM_THREADS = "$initial"
+            try {
+                $during = Invoke-MlpTraining -Model $copy -Dataset $train -Epochs 1 -BatchSize 8 -Seed 1 -ErrorAction Stop | ForEach-Object { Get-TorchThreadCount }
+            }
+            finally {
+                Remove-Item env:OMP_NUM_THREADS
+            }
+            $during | Should -Be $initial
+        }
+
         It 'is restored after training and after measuring accuracy' {
             $copy = New-Mlp -InputSize 16 -HiddenSize 8 -OutputSize 2 -Seed 3
             Invoke-MlpTraining -Model $copy -Dataset $train -Epochs 1 -BatchSize 8 -Seed 1 -ThreadCount $other -ErrorAction Stop | Out-Null

@@ -46,6 +46,16 @@ public static class TorchRuntime
     public static int? DefaultThreadCount => LoadError is null ? OnNewThread(torch.get_num_threads) : null;
 
     /// <summary>
+    /// The intra-op threads a training takes when not told: one fewer than the machine's cores (at least one), or null
+    /// (libtorch's setting) when OMP_NUM_THREADS chooses. A batch of 256 is many small operations, each a parallel region
+    /// whose threads must wake: on 2 cores the notebook's job ran faster on one thread than on two, alone and next to
+    /// another busy process (README, Benchmark), and a core left free keeps training from fighting the rest of the machine.
+    /// Also null when libtorch did not load, so that what fails is the training, with its own reason.
+    /// </summary>
+    public static int? TrainingThreadCount =>
+        LoadError is not null || Environment.GetEnvironmentVariable("OMP_NUM_THREADS") is { Length: > 0 } ? null : Math.Max(1, Environment.ProcessorCount - 1);
+
+    /// <summary>
     /// Runs libtorch with <paramref name="threadCount"/> intra-op threads on the calling thread until the returned scope
     /// is disposed (on the same thread). libtorch keeps a count per thread and a process-wide default for threads it has
     /// not met yet, and setting one sets both; commands in several runspaces may overlap and end in any order. So the

@@ -136,7 +136,7 @@ public sealed class InvokeMlpTrainingCommand : TorchCmdlet
         {
             return;
         }
-        using var threads = UseThreadCount();
+        using var threads = UseTrainingThreadCount();
         var time = Stopwatch.StartNew();
         TrainingOptions options;
         TrainingCheckpoint? checkpoint = null;

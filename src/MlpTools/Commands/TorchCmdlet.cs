@@ -10,7 +10,8 @@ public abstract class TorchCmdlet : MlpCmdlet
     /// <summary>
     /// libtorch's intra-op threads for this command; its thread's count and the process-wide default come back when it
     /// ends, the default only when the last of overlapping commands with -ThreadCount ends (see <see cref="TorchRuntime.UseThreads"/>).
-    /// Omitted: libtorch's default, one thread per core, which was the fastest here (see README, Benchmark).
+    /// Omitted: for training, one fewer than the cores (<see cref="TorchRuntime.TrainingThreadCount"/>); for the rest,
+    /// libtorch's setting, one thread per core by default.
     /// </summary>
     [Parameter]
     [ValidateRange(1, 256)]
@@ -18,6 +19,9 @@ public abstract class TorchCmdlet : MlpCmdlet
 
     /// <summary>The thread count for the length of one ProcessItem; dispose it (in a using) to restore the previous one.</summary>
     protected IDisposable UseThreadCount() => UseThreads(ThreadCount);
+
+    /// <summary>The same for training, whose default is <see cref="TorchRuntime.TrainingThreadCount"/>.</summary>
+    protected IDisposable UseTrainingThreadCount() => UseThreads(ThreadCount ?? TorchRuntime.TrainingThreadCount, ThreadCount is null ? "training's default: one fewer than the cores" : null);
 
     /// <summary>
     /// The same for work on <paramref name="model"/>: a model imported from ONNX runs on ONNX Runtime's own threads, and
@@ -35,12 +39,14 @@ public abstract class TorchCmdlet : MlpCmdlet
 
     private bool _threadsReported;
 
-    private IDisposable UseThreads(int? threadCount)
+    /// <param name="defaultReason">Why <paramref name="threadCount"/> is used when it did not come from -ThreadCount.</param>
+    private IDisposable UseThreads(int? threadCount, string? defaultReason = null)
     {
         var scope = TorchRuntime.UseThreads(threadCount);
         if (!_threadsReported && TorchRuntime.ThreadCount is int threads)
         {
-            ReportThreadsOnce(() => $"libtorch runs on {threads} intra-op thread(s){(threadCount is null ? " (the current setting; libtorch's default is one per core)" : " (-ThreadCount)")}.");
+            string source = threadCount is null ? "the current setting; libtorch's default is one per core" : defaultReason ?? "-ThreadCount";
+            ReportThreadsOnce(() => $"libtorch runs on {threads} intra-op thread(s) ({source}).");
         }
         return scope;
     }
