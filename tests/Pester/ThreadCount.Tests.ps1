@@ -49,7 +49,7 @@ Describe '-ThreadCount' {
             Get-TorchThreadCount | Should -Be $initial
         }
 
-        It 'training without -ThreadCount computes on one thread fewer than the cores (at least one), says so, and restores the setting' {
+        It 'training narrow layers without -ThreadCount computes on one thread fewer than the cores (at least one), says so, and restores the setting' {
             $expected = [Math]::Max(1, [Environment]::ProcessorCount - 1)
             $copy = New-Mlp -InputSize 16 -HiddenSize 8 -OutputSize 2 -Seed 3
             $given = $env:OMP_NUM_THREADS
@@ -62,8 +62,14 @@ Describe '-ThreadCount' {
                 if ($given) { $env:OMP_NUM_THREADS = $given }
             }
             @($during | Where-Object { $_ -is [int] }) | Should -Be @($expected, $expected)
-            $during | Should -Contain "libtorch runs on $expected intra-op thread(s) (training's default: one fewer than the cores)."
+            $during | Should -Contain "libtorch runs on $expected intra-op thread(s) (training's default for layers this narrow: one fewer than the cores)."
             Get-TorchThreadCount | Should -Be $initial
+        }
+
+        It 'training a hidden layer of 1024 units or more without -ThreadCount keeps libtorch''s setting' {
+            $wide = New-Mlp -InputSize 16 -HiddenSize 4, 1024 -OutputSize 2 -Seed 3
+            $during = Invoke-MlpTraining -Model $wide -Dataset $train -Epochs 1 -BatchSize 8 -Seed 1 -ErrorAction Stop | ForEach-Object { Get-TorchThreadCount }
+            $during | Should -Be $initial
         }
 
         It 'training without -ThreadCount keeps libtorch''s setting when OMP_NUM_THREADS chooses' {

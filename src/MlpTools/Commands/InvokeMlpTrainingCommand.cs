@@ -136,7 +136,6 @@ public sealed class InvokeMlpTrainingCommand : TorchCmdlet
         {
             return;
         }
-        using var threads = UseTrainingThreadCount();
         var time = Stopwatch.StartNew();
         TrainingOptions options;
         TrainingCheckpoint? checkpoint = null;
@@ -172,6 +171,8 @@ public sealed class InvokeMlpTrainingCommand : TorchCmdlet
             };
             checkpoint = checkpointPath is null ? null : TrainingCheckpoint.WriteTo(checkpointPath, StopToken);
         }
+        // After the model is known (with -Resume, from the checkpoint): training's default thread count depends on its width.
+        using var threads = UseTrainingThreadCount(Model);
         WriteVerbose($"Training '{Model.Name}' ({Model.Layers}, {Model.Activation}, {Model.ParameterCount:N0} parameters) on '{Dataset.Name}' " +
             $"({Dataset.Count:N0} examples){(ValidationDataset is null ? "" : $", validating on '{ValidationDataset.Name}' ({ValidationDataset.Count:N0})")}: {Describe(options)}.");
         WriteDebug($"Options: {options}");

@@ -10,8 +10,8 @@ public abstract class TorchCmdlet : MlpCmdlet
     /// <summary>
     /// libtorch's intra-op threads for this command; its thread's count and the process-wide default come back when it
     /// ends, the default only when the last of overlapping commands with -ThreadCount ends (see <see cref="TorchRuntime.UseThreads"/>).
-    /// Omitted: for training, one fewer than the cores (<see cref="TorchRuntime.TrainingThreadCount"/>); for the rest,
-    /// libtorch's setting, one thread per core by default.
+    /// Omitted: for training a network whose hidden layers are all narrower than 1024 units, one fewer than the cores
+    /// (<see cref="TorchRuntime.TrainingThreadCount"/>); otherwise libtorch's setting, one thread per core by default.
     /// </summary>
     [Parameter]
     [ValidateRange(1, 256)]
@@ -20,8 +20,9 @@ public abstract class TorchCmdlet : MlpCmdlet
     /// <summary>The thread count for the length of one ProcessItem; dispose it (in a using) to restore the previous one.</summary>
     protected IDisposable UseThreadCount() => UseThreads(ThreadCount);
 
-    /// <summary>The same for training, whose default is <see cref="TorchRuntime.TrainingThreadCount"/>.</summary>
-    protected IDisposable UseTrainingThreadCount() => UseThreads(ThreadCount ?? TorchRuntime.TrainingThreadCount, ThreadCount is null ? "training's default: one fewer than the cores" : null);
+    /// <summary>The same for training <paramref name="model"/>, whose default is <see cref="TorchRuntime.TrainingThreadCount"/>.</summary>
+    protected IDisposable UseTrainingThreadCount(MlpModel model) =>
+        UseThreads(ThreadCount ?? TorchRuntime.TrainingThreadCount(model.HiddenSizes.DefaultIfEmpty(0).Max()), ThreadCount is null ? "training's default for layers this narrow: one fewer than the cores" : null);
 
     /// <summary>
     /// The same for work on <paramref name="model"/>: a model imported from ONNX runs on ONNX Runtime's own threads, and
