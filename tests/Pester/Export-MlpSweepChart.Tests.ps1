@@ -35,11 +35,7 @@ Describe 'Export-MlpSweepChart' {
     }
 
     It 'draws the same picture from the records of a sweep and from the lines of its result file' {
-        $random = [System.Random]::new(5)
-        $rows = foreach ($i in 1..60) {
-            $x = $random.NextDouble() * 4 - 2; $y = $random.NextDouble() * 4 - 2
-            [pscustomobject]@{ X = $x; Y = $y; Class = if ($x * $x + $y * $y -lt 1.5) { 'in' } else { 'out' } }
-        }
+        $rows = New-CircleRows -Count 60
         $train = $rows[0..39] | ConvertTo-MlpDataset -LabelProperty Class -Name circle
         $validation = $rows[40..59] | ConvertTo-MlpDataset -LabelProperty Class -Name circle
         $results = Join-Path $TestDrive 'sweep.jsonl'

@@ -15,11 +15,8 @@ BeforeAll {
     # The remote end imports the MlpTools under test: its folder's parent is first on the subsystem's PSModulePath.
     $server = Start-SshTestServer -ModuleFolder (Split-Path (Split-Path $env:MLPTOOLS_MODULE))
 
-    $random = [System.Random]::new(5)
-    $rows = foreach ($i in 1..200) {
-        $x = $random.NextDouble() * 4 - 2; $y = $random.NextDouble() * 4 - 2
-        [pscustomobject]@{ X = $x; Y = $y; Class = if ($x * $x + $y * $y -lt 1.5) { 'in' } else { 'out' } }
-    }
+    . (Join-Path $PSScriptRoot 'TestHelpers.ps1')
+    $rows = New-CircleRows -Count 200
     $train = $rows[0..149] | ConvertTo-MlpDataset -LabelProperty Class -Name circle
     $validation = $rows[150..199] | ConvertTo-MlpDataset -LabelProperty Class -Name circle
     $sweep = @{ Dataset = $train; ValidationDataset = $validation; Epochs = 2; Seed = 3; ThreadCount = 1; ErrorAction = 'Stop' }

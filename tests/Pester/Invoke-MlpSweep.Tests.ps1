@@ -3,13 +3,10 @@
 # Remote sessions are in Invoke-MlpSweep.Remote.Tests.ps1.
 BeforeAll {
     Import-Module $env:MLPTOOLS_MODULE -ErrorAction Stop
+    . (Join-Path $PSScriptRoot 'TestHelpers.ps1')
 
     # Two classes of a 2-D table: inside or outside a circle; 150 rows to train on, 50 to score.
-    $random = [System.Random]::new(5)
-    $rows = foreach ($i in 1..200) {
-        $x = $random.NextDouble() * 4 - 2; $y = $random.NextDouble() * 4 - 2
-        [pscustomobject]@{ X = $x; Y = $y; Class = if ($x * $x + $y * $y -lt 1.5) { 'in' } else { 'out' } }
-    }
+    $rows = New-CircleRows -Count 200
     $train = $rows[0..149] | ConvertTo-MlpDataset -LabelProperty Class -Name circle
     $validation = $rows[150..199] | ConvertTo-MlpDataset -LabelProperty Class -Name circle
     $space = @{ HiddenSize = @(8), @(16, 8); Activation = 'ReLU', 'GELU'; LearningRate = 0.01, 0.03 }

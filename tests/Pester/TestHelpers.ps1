@@ -319,6 +319,20 @@ function New-FlowerRows {
     }
 }
 
+function New-CircleRows {
+    <#
+    .SYNOPSIS
+        Two classes of a 2-D table: X and Y uniform in [-2, 2) from a seeded generator, Class 'in' inside the circle
+        x² + y² < 1.5 and 'out' outside it; the same rows on every run.
+    #>
+    param([int]$Count = 200, [int]$Seed = 5)
+    $random = [System.Random]::new($Seed)
+    foreach ($i in 1..$Count) {
+        $x = $random.NextDouble() * 4 - 2; $y = $random.NextDouble() * 4 - 2
+        [pscustomobject]@{ X = $x; Y = $y; Class = if ($x * $x + $y * $y -lt 1.5) { 'in' } else { 'out' } }
+    }
+}
+
 function New-PriceRows {
     <# .SYNOPSIS Regression rows: Price = 3·X1 - 2·X2 + 50 exactly, X1 in [0, 10), X2 in [0, 5), a fixed function of i. #>
     param([int]$Count = 200)
