@@ -7,8 +7,9 @@ namespace MlpTools.Core.Training;
 /// <summary>
 /// TorchSharp's Adam with its update done by libtorch's fused kernel (<c>torch._fused_adam_</c>, one pass over each
 /// parameter, its gradient and its two moments) instead of TorchSharp's nine element-wise operations and two
-/// temporaries per parameter: the step took a quarter of an epoch's training time on the notebook's MLP, now a
-/// twentieth. The state is TorchSharp's own (the same moments and step count, saved and loaded by the same code), and
+/// temporaries per parameter: on the notebook's MLP one step took 0.23 ms instead of 1.28 ms on its own, and in the
+/// loop (where the products leave the caches cold) a tenth of the training's CPU time instead of a sixth to a quarter.
+/// The state is TorchSharp's own (the same moments and step count, saved and loaded by the same code), and
 /// the class keeps the name Adam because TorchSharp writes and checks the optimiser's class name in a saved state, so
 /// checkpoints from before and after read alike. The arithmetic is Adam's; only its rounding differs from
 /// TorchSharp's (the kernel interpolates the first moment and divides once).
