@@ -105,4 +105,44 @@ public class AdamTests
             Assert.True(pair.First.exp_avg_sq.equal(pair.Second.exp_avg_sq).all().item<bool>());
         });
     }
+
+    [Fact]
+    public void StepsWhileTheGarbageCollectorRunsAllTheTime()
+    {
+        // The arguments TorchSharp makes for the kernel must outlive every collection during the call: with another
+        // thread collecting without pause, thousands of steps end exactly where TorchSharp's Adam ends.
+        var (fused, gradient) = Problem();
+        var (reference, _) = Problem();
+        using var ours = new Training.Adam(fused, Rate);
+        using var theirs = optim.Adam(reference, Rate);
+        using var stop = new CancellationTokenSource();
+        var collector = new Thread(() =>
+        {
+            while (!stop.IsCancellationRequested)
+            {
+                GC.Collect();
+                GC.WaitForPendingFinalizers();
+            }
+        });
+        collector.Start();
+        try
+        {
+            for (int step = 1; step <= 3000; step++)
+            {
+                using var scope = NewDisposeScope();
+                Step(ours, fused, gradient, step % 50 + 1);
+                Step(theirs, reference, gradient, step % 50 + 1);
+            }
+        }
+        finally
+        {
+            stop.Cancel();
+            collector.Join();
+        }
+        for (int p = 0; p < fused.Length; p++)
+        {
+            float[] actual = fused[p].data<float>().ToArray(), expected = reference[p].data<float>().ToArray();
+            Assert.All(actual.Zip(expected), pair => Assert.True(Math.Abs(pair.First - pair.Second) < 1e-4, $"parameter {p}: {pair.First} against {pair.Second}"));
+        }
+    }
 }

@@ -51,9 +51,19 @@ internal sealed class Adam : TorchSharp.Modules.Adam
             return;
         }
         var steps = states.Select((state, i) => tensor((float)++state.step, device: parameters[i].device)).ToArray();
-        _script.invoke("step", parameters.ToArray(), gradients.ToArray(), states.Select(s => s.exp_avg).ToArray(),
-            states.Select(s => s.exp_avg_sq).ToArray(), steps,
-            options.LearningRate!.Value, options.beta1!.Value, options.beta2!.Value, options.weight_decay!.Value, options.eps!.Value);
+        var arguments = new object[] { parameters.ToArray(), gradients.ToArray(), states.Select(s => s.exp_avg).ToArray(),
+            states.Select(s => s.exp_avg_sq).ToArray(), steps };
+        // TorchSharp turns a number argument into a Scalar it keeps no reference to, so a garbage collection during the
+        // call could free it under libtorch ("Scalar::toLong ... Expected false to be true", seen in a CI run). The
+        // Scalars are made and disposed here, and every argument stays reachable until the call has returned.
+        using Scalar rate = options.LearningRate!.Value.ToScalar(), beta1 = options.beta1!.Value.ToScalar(), beta2 = options.beta2!.Value.ToScalar(),
+            weightDecay = options.weight_decay!.Value.ToScalar(), eps = options.eps!.Value.ToScalar();
+        _script.invoke("step", [.. arguments, rate, beta1, beta2, weightDecay, eps]);
+        GC.KeepAlive(arguments);
+        foreach (var step in steps)
+        {
+            step.Dispose();
+        }
     }, closure);
 
     protected override void Dispose(bool disposing)
