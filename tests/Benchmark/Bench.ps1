@@ -18,8 +18,9 @@
     2. Fixed costs of the cmdlets: process start to the script's first line, Import-Module, the first New-Mlp (libtorch's
        load), the first epoch against the others.
     3. Under load: the job (3 epochs) alone, next to a busy loop, and next to a second training (the plain program);
-       with MlpTools' defaults (training's thread count, one fewer than the cores, and GOMP_SPINCOUNT=1000), then on
-       every core with MlpTools' spin count, libgomp's own (300000), 10000 and OMP_WAIT_POLICY=passive;
+       with MlpTools' default (each batch shared among the cores, each share on one libtorch thread), with -ThreadCount
+       1, then on libtorch's threads on every core (OMP_NUM_THREADS) with MlpTools' spin count (GOMP_SPINCOUNT=1000),
+       libgomp's own (300000), 10000 and OMP_WAIT_POLICY=passive;
        two trainings in parallel runspaces against the same two one after the other.
     4. Scaling: hidden widths 256, 1024, 4096 (one layer) and depths 3 and 6 (width 256), 2 epochs: time and peak memory
        of the cmdlets, the plain program and PyTorch (all with the machine's threads).
@@ -192,10 +193,14 @@ if ('NotebookAsWritten' -in $Section) {
 if ('Load' -in $Section) {
     Write-Host "Under load: the cmdlets' job ($LoadEpochs epochs) alone and next to another CPU-bound process, $Rounds rounds alternated:"
     $job = @('-NoProfile', '-NonInteractive', '-File', $trainScript, '-ModulePath', $ModulePath, '-Epochs', $LoadEpochs)
-    # MlpTools' default (its thread count and spin count) first, then every core with each OpenMP setting.
+    # MlpTools' default (batches shared among the cores) first, one thread, then libtorch's threads on every core
+    # (OMP_NUM_THREADS makes the cmdlets leave the threads to libtorch) with each OpenMP setting.
     $cores = [Environment]::ProcessorCount
-    $policies = [ordered]@{ 'MlpTools default' = @{}; "-ThreadCount $cores, MlpTools' GOMP_SPINCOUNT=1000" = @{}; "-ThreadCount $cores, libgomp's GOMP_SPINCOUNT=300000" = @{ GOMP_SPINCOUNT = '300000' }
-        "-ThreadCount $cores, GOMP_SPINCOUNT=10000" = @{ GOMP_SPINCOUNT = '10000' }; "-ThreadCount $cores, OMP_WAIT_POLICY=passive" = @{ OMP_WAIT_POLICY = 'passive' } }
+    $onLibTorch = "libtorch's $cores threads (OMP_NUM_THREADS)"
+    $policies = [ordered]@{ 'MlpTools default' = @{}; '-ThreadCount 1' = @{}; "$onLibTorch, MlpTools' GOMP_SPINCOUNT=1000" = @{ OMP_NUM_THREADS = "$cores" }
+        "$onLibTorch, libgomp's GOMP_SPINCOUNT=300000" = @{ OMP_NUM_THREADS = "$cores"; GOMP_SPINCOUNT = '300000' }
+        "$onLibTorch, GOMP_SPINCOUNT=10000" = @{ OMP_NUM_THREADS = "$cores"; GOMP_SPINCOUNT = '10000' }
+        "$onLibTorch, OMP_WAIT_POLICY=passive" = @{ OMP_NUM_THREADS = "$cores"; OMP_WAIT_POLICY = 'passive' } }
     # Program and its arguments as one string (Start-Process joins an array of arguments without quoting them).
     $neighbours = [ordered]@{ 'alone' = $null; 'busy loop' = @('sh', '-c "while :; do :; done"'); 'second training' = @($dotnet, "`"$PlainProgram`" `"$DataPath`" 1000") }
     $loadRuns = @{}
@@ -205,7 +210,7 @@ if ('Load' -in $Section) {
             try {
                 if ($other) { Start-Sleep -Seconds 2 }
                 foreach ($policy in $policies.Keys) {
-                    $arguments = $policy -eq 'MlpTools default' ? $job : $job + @('-ThreadCount', $cores)
+                    $arguments = $policy -eq '-ThreadCount 1' ? $job + @('-ThreadCount', 1) : $job
                     Write-Host "  $policy, $neighbour ($round of $Rounds)..."
                     $loadRuns["$policy|$neighbour"] += @((Measure-Job $policy $pwsh $arguments $policies[$policy]).train_seconds)
                 }

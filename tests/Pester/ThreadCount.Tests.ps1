@@ -16,6 +16,7 @@ BeforeAll {
     $train = New-SeparableDataset -Folder (Join-Path $TestDrive 'train') -Count 32 -Seed 1
     $test = New-SeparableDataset -Folder (Join-Path $TestDrive 'test') -Count 10 -Seed 2 -Split Test
     $model = New-TrainedSeparableModel -Dataset $train
+    $wideTrain = New-SeparableDataset -Folder (Join-Path $TestDrive 'wide-train') -Count 128 -Seed 4
     # libtorch's current intra-op thread count, read through the engine (the same figure Test-MlpEnvironment reports).
     $runtime = $model.GetType().Assembly.GetType('MlpTools.Core.Platform.TorchRuntime')
     function Get-TorchThreadCount { $runtime::ThreadCount }
@@ -49,21 +50,46 @@ Describe '-ThreadCount' {
             Get-TorchThreadCount | Should -Be $initial
         }
 
-        It 'training narrow layers without -ThreadCount computes on one thread fewer than the cores (at least one), says so, and restores the setting' {
-            $expected = [Math]::Max(1, [Environment]::ProcessorCount - 1)
+        It 'training narrow layers without -ThreadCount shares each batch among the cores (one share per 32 rows at most), each on one libtorch thread, says so, and restores the setting' {
+            # 128 rows in batches of 64: two shares where there are two cores or more.
+            $expected = [Math]::Min(2, [Environment]::ProcessorCount)
             $copy = New-Mlp -InputSize 16 -HiddenSize 8 -OutputSize 2 -Seed 3
-            $given = $env:OMP_NUM_THREADS
-            Remove-Item env:OMP_NUM_THREADS -ErrorAction Ignore
-            try {
-                $during = Invoke-MlpTraining -Model $copy -Dataset $train -Epochs 2 -BatchSize 8 -Seed 1 -Verbose 4>&1 -ErrorAction Stop |
-                    ForEach-Object { if ($_ -is [System.Management.Automation.VerboseRecord]) { $_.Message } else { Get-TorchThreadCount } }
-            }
-            finally {
-                if ($given) { $env:OMP_NUM_THREADS = $given }
-            }
-            @($during | Where-Object { $_ -is [int] }) | Should -Be @($expected, $expected)
-            $during | Should -Contain "libtorch runs on $expected intra-op thread(s) (training's default for layers this narrow: one fewer than the cores)."
+            $during = Invoke-MlpTraining -Model $copy -Dataset $wideTrain -Epochs 2 -BatchSize 64 -Seed 1 -Verbose 4>&1 -ErrorAction Stop |
+                ForEach-Object { if ($_ -is [System.Management.Automation.VerboseRecord]) { $_.Message } else { Get-TorchThreadCount } }
+            @($during | Where-Object { $_ -is [int] }) | Should -Be @(1, 1)
+            $said = if ($expected -gt 1) { "Training shares each batch's rows among $expected threads, each computing on one libtorch thread (training's default for layers this narrow: one per core)." }
+            else { "libtorch runs on 1 intra-op thread(s) (training's default for layers this narrow: one per core)." }
+            $during | Should -Contain $said
             Get-TorchThreadCount | Should -Be $initial
+        }
+
+        It 'training narrow layers with dropout without -ThreadCount computes on one fewer than the cores, on libtorch''s threads' {
+            $expected = [Math]::Max(1, [Environment]::ProcessorCount - 1)
+            $dropped = New-Mlp -InputSize 16 -HiddenSize 8 -OutputSize 2 -Dropout 0.2 -Seed 3
+            $during = Invoke-MlpTraining -Model $dropped -Dataset $wideTrain -Epochs 1 -BatchSize 64 -Seed 1 -Verbose 4>&1 -ErrorAction Stop |
+                ForEach-Object { if ($_ -is [System.Management.Automation.VerboseRecord]) { $_.Message } else { Get-TorchThreadCount } }
+            @($during | Where-Object { $_ -is [int] }) | Should -Be @($expected)
+            $during | Should -Contain "libtorch runs on $expected intra-op thread(s) (training's default for narrow layers with dropout: one fewer than the cores)."
+        }
+
+        It '-ThreadCount 2 on narrow layers shares batches of 64 between two threads, and trains batches of 8 on one, saying why' {
+            $shared = Invoke-MlpTraining -Model (New-Mlp -InputSize 16 -HiddenSize 8 -OutputSize 2 -Seed 3) -Dataset $wideTrain -Epochs 1 -BatchSize 64 -Seed 1 -ThreadCount 2 -Verbose 4>&1 -ErrorAction Stop |
+                Where-Object { $_ -is [System.Management.Automation.VerboseRecord] } | ForEach-Object Message
+            $shared | Should -Contain "Training shares each batch's rows among 2 threads, each computing on one libtorch thread (-ThreadCount)."
+            $small = Invoke-MlpTraining -Model (New-Mlp -InputSize 16 -HiddenSize 8 -OutputSize 2 -Seed 3) -Dataset $wideTrain -Epochs 1 -BatchSize 8 -Seed 1 -ThreadCount 2 -Verbose 4>&1 -ErrorAction Stop |
+                ForEach-Object { if ($_ -is [System.Management.Automation.VerboseRecord]) { $_.Message } else { Get-TorchThreadCount } }
+            $small | Should -Contain 'Training computes on 1 thread: batches of 8 are shared among threads only in parts of 32 rows or more.'
+            @($small | Where-Object { $_ -is [int] }) | Should -Be @(1)
+            Get-TorchThreadCount | Should -Be $initial
+        }
+
+        It 'shared batches give the same losses run after run, close to one thread''s' {
+            $run = { param($Threads) Invoke-MlpTraining -Model (New-Mlp -InputSize 16 -HiddenSize 8 -OutputSize 2 -Seed 3) -Dataset $wideTrain -Epochs 3 -BatchSize 64 -Seed 1 -ThreadCount $Threads -ErrorAction Stop | ForEach-Object Loss }
+            $first = & $run 2
+            $second = & $run 2
+            $alone = & $run 1
+            $second | Should -Be $first
+            foreach ($epoch in 0..2) { [Math]::Abs($first[$epoch] - $alone[$epoch]) / $alone[$epoch] | Should -BeLessThan 1e-5 }
         }
 
         It 'training a hidden layer of 1024 units or more without -ThreadCount keeps libtorch''s setting' {

@@ -49,19 +49,6 @@ public static class TorchRuntime
     public const int WideLayer = 1024;
 
     /// <summary>
-    /// The intra-op threads a training takes when not told: for hidden layers narrower than <see cref="WideLayer"/>,
-    /// one fewer than the machine's cores (at least one); otherwise, or when OMP_NUM_THREADS chooses, null (libtorch's
-    /// setting). A batch of 256 through narrow layers is many small operations, each a parallel region whose threads
-    /// must wake: on 2 cores the notebook's 256-unit job ran faster on one thread than on two, alone and next to another
-    /// busy process, while 1024 and 4096 units trained 1.3 to 1.5 times faster on two (README, Benchmark). Also null
-    /// when libtorch did not load, so that what fails is the training, with its own reason.
-    /// </summary>
-    public static int? TrainingThreadCount(int widestHiddenLayer) =>
-        LoadError is not null || widestHiddenLayer >= WideLayer || Environment.GetEnvironmentVariable("OMP_NUM_THREADS") is { Length: > 0 }
-            ? null
-            : Math.Max(1, Environment.ProcessorCount - 1);
-
-    /// <summary>
     /// Runs libtorch with <paramref name="threadCount"/> intra-op threads on the calling thread until the returned scope
     /// is disposed (on the same thread). libtorch keeps a count per thread and a process-wide default for threads it has
     /// not met yet, and setting one sets both; commands in several runspaces may overlap and end in any order. So the

@@ -59,18 +59,49 @@ public static class Evaluator
 
     /// <summary>
     /// Classification: the confusion matrix, per-class counts and the mean cross-entropy; regression: the mean squared error of
-    /// the standardised targets and each target's errors in its own units. In evaluation mode (dropout off).
+    /// the standardised targets and each target's errors in its own units. In evaluation mode (dropout off). With
+    /// <paramref name="workers"/>, the rows are shared among them (and no progress is reported); the sums of the shares are
+    /// added in share order, so the loss may differ from one thread's in its last digits, but not from run to run.
     /// </summary>
-    internal static Evaluation Evaluate(MlpModel model, DatasetTensors data, IProgress<double>? progress = null)
+    internal static Evaluation Evaluate(MlpModel model, DatasetTensors data, IProgress<double>? progress = null, BatchWorkers? workers = null)
     {
+        model.Network.eval();
         if (data.Task == MlpTask.Regression)
         {
-            return EvaluateRegression(model, data, progress);
+            var parts = OverRows(data.Count, workers, progress, (from, length, report) => RegressionSums(model, data, from, length, report));
+            double[] sums = parts[0].Sums;
+            foreach (var part in parts.Skip(1))
+            {
+                for (int i = 0; i < sums.Length; i++)
+                {
+                    sums[i] += part.Sums[i];
+                }
+            }
+            return FromRegressionSums(model, sums, data.Count, parts.Aggregate(0.0, (sum, part) => sum + part.LossSum));
         }
         // One row and column per class the model can answer; binding made sure every label is among them.
         int classes = Math.Max(model.OutputSize, data.ClassCount);
-        var (cells, loss) = ConfusionAndLoss(model, data, classes, progress);
-        return FromConfusion(model, cells, classes, data.ClassCount, data.Count, loss);
+        var counts = OverRows(data.Count, workers, progress, (from, length, report) => ConfusionAndLoss(model, data, classes, from, length, report));
+        int[] cells = Enumerable.Range(0, classes * classes).Select(cell => counts.Sum(part => (int)part.Cells[cell])).ToArray();
+        return FromConfusion(model, cells, classes, data.ClassCount, data.Count, counts.Aggregate(0.0, (sum, part) => sum + part.LossSum));
+    }
+
+    /// <summary>
+    /// <paramref name="measure"/>(first row, rows, progress) over all <paramref name="count"/> rows: here with the progress,
+    /// or in consecutive shares among <paramref name="workers"/>, whose results come back in share order.
+    /// </summary>
+    private static T[] OverRows<T>(long count, BatchWorkers? workers, IProgress<double>? progress, Func<long, long, IProgress<double>?, T> measure)
+    {
+        int shares = workers is null ? 1 : TrainingThreads.SharesFor(count, workers.Count);
+        if (shares == 1)
+        {
+            return new[] { measure(0, count, progress) };
+        }
+        return workers!.Run(shares, share =>
+        {
+            var (from, length) = BatchWorkers.Share(count, share, shares);
+            return measure(from, length, null);
+        });
     }
 
     /// <summary>Accuracy, per-class counts and the mean loss from the confusion counts (row: label, column: prediction) and the summed loss.</summary>
@@ -92,51 +123,58 @@ public static class Evaluator
         public double? R2 => Targets?.Average(t => t.R2);
     }
 
-    /// <summary>The confusion counts, row by row (one bincount of label * classes + prediction per batch), and the summed loss.</summary>
-    private static (int[] Cells, double LossSum) ConfusionAndLoss(MlpModel model, DatasetTensors data, int classes, IProgress<double>? progress)
+    /// <summary>
+    /// The confusion counts of <paramref name="length"/> rows from <paramref name="from"/>, row by row (one bincount of
+    /// label * classes + prediction per batch), and their summed loss.
+    /// </summary>
+    private static (long[] Cells, double LossSum) ConfusionAndLoss(MlpModel model, DatasetTensors data, int classes, long from, long length, IProgress<double>? progress)
     {
         using var scope = NewDisposeScope();
         using var noGrad = no_grad();
-        model.Network.eval();
         Tensor counts = zeros(classes * classes, ScalarType.Int64, model.TorchDevice);
         Tensor lossSum = zeros(1, ScalarType.Float64, model.TorchDevice);
-        for (long start = 0; start < data.Count; start += EvaluationBatchSize)
+        long end = from + length;
+        for (long start = from; start < end; start += EvaluationBatchSize)
         {
             using var batchScope = NewDisposeScope();
-            var (inputs, labels) = data.Slice(start, Math.Min(EvaluationBatchSize, data.Count - start));
+            var (inputs, labels) = data.Slice(start, Math.Min(EvaluationBatchSize, end - start));
             Tensor logits = model.Forward(inputs);
             lossSum.add_(nn.functional.cross_entropy(logits, labels, reduction: nn.Reduction.Sum));
             counts.add_(labels.mul(classes).add_(logits.argmax(1)).bincount(null, classes * classes));
-            progress?.Report(Math.Min(start + EvaluationBatchSize, data.Count) / (double)data.Count);
+            progress?.Report(Math.Min(start + EvaluationBatchSize, end) / (double)data.Count);
         }
-        return (counts.cpu().data<long>().ToArray().Select(c => (int)c).ToArray(), lossSum.item<double>());
+        return (counts.cpu().data<long>().ToArray(), lossSum.item<double>());
     }
 
-    private static Evaluation EvaluateRegression(MlpModel model, DatasetTensors data, IProgress<double>? progress)
+    /// <summary>
+    /// Of <paramref name="length"/> rows from <paramref name="from"/>: per target Σ(ŷ-y)², Σ|ŷ-y|, Σy and Σy² (four rows of
+    /// one value per target), and the summed loss on the standardised scale.
+    /// </summary>
+    private static (double[] Sums, double LossSum) RegressionSums(MlpModel model, DatasetTensors data, long from, long length, IProgress<double>? progress)
     {
         var preprocessing = model.Preprocessing.ForReading();
         int targets = model.OutputSize;
         using var scope = NewDisposeScope();
         using var noGrad = no_grad();
-        model.Network.eval();
         Tensor mean = tensor(preprocessing.TargetMean!, device: model.TorchDevice).to(ScalarType.Float64);
         Tensor scale = tensor(preprocessing.TargetScale!, device: model.TorchDevice).to(ScalarType.Float64);
         // Per target: Σ(ŷ-y)², Σ|ŷ-y|, Σy, Σy² in float64 and the targets' own units; and the loss on the standardised scale.
         Tensor sums = zeros(4, targets, ScalarType.Float64, model.TorchDevice);
         Tensor lossSum = zeros(1, ScalarType.Float64, model.TorchDevice);
-        for (long start = 0; start < data.Count; start += EvaluationBatchSize)
+        long end = from + length;
+        for (long start = from; start < end; start += EvaluationBatchSize)
         {
             using var batchScope = NewDisposeScope();
-            var (inputs, answers) = data.Slice(start, Math.Min(EvaluationBatchSize, data.Count - start));
+            var (inputs, answers) = data.Slice(start, Math.Min(EvaluationBatchSize, end - start));
             Tensor outputs = model.Forward(inputs);
             lossSum.add_(nn.functional.mse_loss(outputs, answers, reduction: nn.Reduction.Sum).to(ScalarType.Float64).div(targets));
             Tensor predicted = outputs.to(ScalarType.Float64).mul(scale).add_(mean);
             Tensor actual = answers.to(ScalarType.Float64).mul(scale).add_(mean);
             Tensor error = predicted.sub(actual);
             sums.add_(stack(new[] { error.pow(2).sum(0L), error.abs().sum(0L), actual.sum(0L), actual.pow(2).sum(0L) }));
-            progress?.Report(Math.Min(start + EvaluationBatchSize, data.Count) / (double)data.Count);
+            progress?.Report(Math.Min(start + EvaluationBatchSize, end) / (double)data.Count);
         }
-        return FromRegressionSums(model, sums.cpu().data<double>().ToArray(), data.Count, lossSum.item<double>());
+        return (sums.cpu().data<double>().ToArray(), lossSum.item<double>());
     }
 
     /// <summary>

@@ -16,13 +16,19 @@ public static class Trainer
     /// between batches; the model then holds the weights of the last completed batch. With a <paramref name="checkpoint"/>,
     /// a checkpoint file is written after every epoch, and a run resumed from one goes on where it stopped. With a
     /// <paramref name="device"/>, the model moves there to train and stays there; without one, it trains where it is.
+    /// With <paramref name="shares"/> above 1 (<see cref="TrainingThreads.Plan"/>), that many threads share the rows
+    /// of each batch and of each evaluation; a model with dropout is refused.
     /// </summary>
     public static IEnumerable<EpochRecord> Train(MlpModel model, MlpDataset train, MlpDataset? validation, TrainingOptions options,
         IProgress<TrainingProgress>? progress = null, CancellationToken cancel = default, SessionCheckpoint? checkpoint = null,
-        ComputeDevice? device = null)
+        ComputeDevice? device = null, int shares = 1)
     {
         options.Validate();
         model.RequireNetwork("training");
+        if (shares < 1 || (shares > 1 && model.DropoutLayers.Any()))
+        {
+            throw new ArgumentOutOfRangeException(nameof(shares), shares, "At least 1, and 1 for a model with dropout (its masks come from one generator, in order).");
+        }
         if (device is { } wanted)
         {
             ComputeDevices.Require(wanted);
@@ -62,7 +68,7 @@ public static class Trainer
         // Standardisation is fitted once, on the first training data (after any hold-out), and kept from then on.
         preprocessing = preprocessing.IsFitted ? preprocessing : preprocessing.FittedOn(used, trainBinding);
         TorchRuntime.EnsureAvailable();
-        return Run(model, preprocessing, device, () => new TrainingSession(model, train, validation, used, usedValidation, options), progress, cancel, checkpoint);
+        return Run(model, preprocessing, device, () => new TrainingSession(model, train, validation, used, usedValidation, options, shares), progress, cancel, checkpoint);
     }
 
     /// <summary>Splits off a seeded random <paramref name="fraction"/> of <paramref name="dataset"/> for validation.</summary>

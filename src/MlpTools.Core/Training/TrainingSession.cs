@@ -18,8 +18,13 @@ internal sealed class TrainingSession : IDisposable
     private readonly DatasetTensors _trainData;
     private readonly DatasetTensors? _validationData;
     private readonly int _batches;
+    private readonly Tensor[] _parameters;
+    /// <summary>The threads each batch's rows are shared among; null when one thread takes the whole batch.</summary>
+    private readonly BatchWorkers? _workers;
 
-    public TrainingSession(MlpModel model, MlpDataset givenTrain, MlpDataset? givenValidation, MlpDataset train, MlpDataset? validation, TrainingOptions options)
+    /// <param name="shares">Threads to share the rows of each batch and of each evaluation among (see <see cref="BatchWorkers"/>); 1 for none.</param>
+    public TrainingSession(MlpModel model, MlpDataset givenTrain, MlpDataset? givenValidation, MlpDataset train, MlpDataset? validation, TrainingOptions options,
+        int shares = 1)
     {
         (Model, GivenTrain, GivenValidation, Train, Validation, Options) = (model, givenTrain, givenValidation, train, validation, options);
         var made = new List<IDisposable>();
@@ -34,6 +39,10 @@ internal sealed class TrainingSession : IDisposable
             made.Add(Shuffle = new Generator((ulong)options.Seed));
             made.Add(Dropout = new Generator((ulong)options.Seed ^ 0x5DEECE66DUL));
             made.Add(Weights = new WeightSnapshots(model));
+            if (shares > 1)
+            {
+                made.Add(_workers = new BatchWorkers(shares));
+            }
         }
         catch
         {
@@ -41,6 +50,7 @@ internal sealed class TrainingSession : IDisposable
             throw;
         }
         _batches = (_trainData.Count + options.BatchSize - 1) / options.BatchSize;
+        _parameters = model.Network.parameters().Select(p => (Tensor)p).ToArray();
         LearningRate = options.LearningRate;
         Plateau = new ImprovementTracker(options.MinDelta);
         EarlyStop = new ImprovementTracker(options.MinDelta);
@@ -91,8 +101,8 @@ internal sealed class TrainingSession : IDisposable
                 var pass = TrainEpoch(batch => progress?.Report(new TrainingProgress(epoch, Options.Epochs, batch.Index, _batches, batch.RunningLoss)), cancel);
                 Model.EpochsTrained++;
                 EpochsDone = epoch;
-                var onTrain = Options.SkipTrainEvaluation ? (Evaluator.Evaluation?)null : Evaluator.Evaluate(Model, _trainData);
-                var onValidation = _validationData is null ? (Evaluator.Evaluation?)null : Evaluator.Evaluate(Model, _validationData);
+                var onTrain = Options.SkipTrainEvaluation ? (Evaluator.Evaluation?)null : Evaluator.Evaluate(Model, _trainData, workers: _workers);
+                var onValidation = _validationData is null ? (Evaluator.Evaluation?)null : Evaluator.Evaluate(Model, _validationData, workers: _workers);
                 double monitored = onValidation?.Loss ?? pass.MeanLoss;
                 var (bestEpoch, stopReason) = ObserveForEarlyStopping(monitored, epoch);
                 bool classifies = Model.Task == MlpTask.Classification;
@@ -201,19 +211,15 @@ internal sealed class TrainingSession : IDisposable
             cancel.ThrowIfCancellationRequested();
             using var batchScope = NewDisposeScope();
             long start = (long)batch * Options.BatchSize;
-            var (inputs, answers) = _trainData.Gather(order.narrow(0, start, Math.Min(Options.BatchSize, _trainData.Count - start)));
-            Tensor loss = Trainer.Loss(_trainData.Task, Model.Forward(inputs), answers);
-            float lossValue = loss.item<float>();
-            if (!float.IsFinite(lossValue))
+            Tensor rows = order.narrow(0, start, Math.Min(Options.BatchSize, _trainData.Count - start));
+            void RequireFinite(float loss)
             {
-                throw Diverged($"the loss became {lossValue} in epoch {Model.EpochsTrained + 1}, batch {batch + 1} of {_batches}");
+                if (!float.IsFinite(loss))
+                {
+                    throw Diverged($"the loss became {loss} in epoch {Model.EpochsTrained + 1}, batch {batch + 1} of {_batches}");
+                }
             }
-            Weights.SaveLastGood();
-            Tensor objective = l2InLoss ? loss + Model.SquaredWeights() * (Options.WeightDecay / 2) : loss;
-            // Gradients set to none rather than zeroed: backward then hands each one over instead of adding it to zeros
-            // (the same values; a fill and an add per parameter less).
-            Model.Network.zero_grad(set_to_none: true);
-            objective.backward();
+            float lossValue = _workers is null ? WholeBatchGradients(rows, l2InLoss, RequireFinite) : SharedBatchGradients(rows, l2InLoss, RequireFinite);
             if (gradientNormSums is not null)
             {
                 for (int l = 0; l < weights.Length; l++)
@@ -240,6 +246,87 @@ internal sealed class TrainingSession : IDisposable
         }
         return new EpochPass(lossSum / _batches, gradientNormSums?.Select(sum => sum.item<double>() / _batches).ToArray());
     }
+
+    /// <summary>
+    /// The batch's loss and, once it is known to be finite and the weights are saved as the last good ones, its gradients
+    /// (of the loss and any L2 term) in each parameter's grad.
+    /// </summary>
+    private float WholeBatchGradients(Tensor rows, bool l2InLoss, Action<float> requireFinite)
+    {
+        var (inputs, answers) = _trainData.Gather(rows);
+        Tensor loss = Trainer.Loss(_trainData.Task, Model.Forward(inputs), answers);
+        float lossValue = loss.item<float>();
+        requireFinite(lossValue);
+        Weights.SaveLastGood();
+        // Gradients set to none rather than zeroed: backward then hands each one over instead of adding it to zeros
+        // (the same values; a fill and an add per parameter less).
+        Model.Network.zero_grad(set_to_none: true);
+        (l2InLoss ? loss + L2Term() : loss).backward();
+        return lossValue;
+    }
+
+    /// <summary>
+    /// The same with the batch's rows shared among the workers: each share's loss is its mean weighted by its part of the
+    /// batch, so that the shares' losses and gradients, added in share order, are the batch's (the L2 term goes with
+    /// share 0). Rounding differs from the whole batch's, but not from run to run.
+    /// </summary>
+    private float SharedBatchGradients(Tensor rows, bool l2InLoss, Action<float> requireFinite)
+    {
+        long count = rows.shape[0];
+        int shares = TrainingThreads.SharesFor(count, _workers!.Count);
+        var parts = _workers.Run(shares, share =>
+        {
+            using var scope = NewDisposeScope();
+            var (start, length) = BatchWorkers.Share(count, share, shares);
+            var (inputs, answers) = _trainData.Gather(rows.narrow(0, start, length));
+            Tensor loss = Trainer.Loss(_trainData.Task, Model.Forward(inputs), answers).mul(length / (double)count);
+            var gradients = autograd.grad(new[] { share == 0 && l2InLoss ? loss + L2Term() : loss }, _parameters);
+            return new ShareGradients(gradients.Select(g => g.DetachFromDisposeScope()).ToArray(), loss.item<float>());
+        });
+        try
+        {
+            float lossValue = 0;
+            foreach (var part in parts)
+            {
+                lossValue += part.Loss;
+            }
+            requireFinite(lossValue);
+            Weights.SaveLastGood();
+            for (int p = 0; p < _parameters.Length; p++)
+            {
+                Tensor sum = parts[0].Gradients[p];
+                for (int share = 1; share < parts.Length; share++)
+                {
+                    sum.add_(parts[share].Gradients[p]);
+                }
+                _parameters[p].grad = sum;
+            }
+            return lossValue;
+        }
+        finally
+        {
+            // The parameters keep their own references to the sums.
+            foreach (var part in parts)
+            {
+                part.Dispose();
+            }
+        }
+    }
+
+    /// <summary>One share's gradients, in the order of the network's parameters, and its weighted loss.</summary>
+    private sealed record ShareGradients(Tensor[] Gradients, float Loss) : IDisposable
+    {
+        public void Dispose()
+        {
+            foreach (var gradient in Gradients)
+            {
+                gradient.Dispose();
+            }
+        }
+    }
+
+    /// <summary>The lecture's λ/2·Σ‖W‖² as a tensor in the graph.</summary>
+    private Tensor L2Term() => Model.SquaredWeights() * (Options.WeightDecay / 2);
 
     private MlpToolsException Diverged(string what)
     {
@@ -298,6 +385,7 @@ internal sealed class TrainingSession : IDisposable
 
     public void Dispose()
     {
+        _workers?.Dispose();
         Weights.Dispose();
         Dropout.Dispose();
         Shuffle.Dispose();

@@ -172,12 +172,12 @@ public sealed class InvokeMlpTrainingCommand : TorchCmdlet
             checkpoint = checkpointPath is null ? null : TrainingCheckpoint.WriteTo(checkpointPath, StopToken);
         }
         // After the model is known (with -Resume, from the checkpoint): training's default thread count depends on its width.
-        using var threads = UseTrainingThreadCount(Model);
+        using var threads = UseTrainingThreads(Model, options.BatchSize, out int shares);
         WriteVerbose($"Training '{Model.Name}' ({Model.Layers}, {Model.Activation}, {Model.ParameterCount:N0} parameters) on '{Dataset.Name}' " +
             $"({Dataset.Count:N0} examples){(ValidationDataset is null ? "" : $", validating on '{ValidationDataset.Name}' ({ValidationDataset.Count:N0})")}: {Describe(options)}.");
         WriteDebug($"Options: {options}");
         var progress = new Progress(this);
-        foreach (EpochRecord record in Trainer.Train(Model, Dataset, ValidationDataset, options, progress, StopToken, checkpoint, Device))
+        foreach (EpochRecord record in Trainer.Train(Model, Dataset, ValidationDataset, options, progress, StopToken, checkpoint, Device, shares))
         {
             WriteVerbose(string.Create(CultureInfo.InvariantCulture, $"{record} ({record.Seconds:F2} s)"));
             if (record.StopReason is not null)

@@ -1,6 +1,7 @@
 using System.Management.Automation;
 using MlpTools.Core.Modeling;
 using MlpTools.Core.Platform;
+using MlpTools.Core.Training;
 
 namespace MlpTools.Commands;
 
@@ -8,10 +9,10 @@ namespace MlpTools.Commands;
 public abstract class TorchCmdlet : MlpCmdlet
 {
     /// <summary>
-    /// libtorch's intra-op threads for this command; its thread's count and the process-wide default come back when it
-    /// ends, the default only when the last of overlapping commands with -ThreadCount ends (see <see cref="TorchRuntime.UseThreads"/>).
-    /// Omitted: for training a network whose hidden layers are all narrower than 1024 units, one fewer than the cores
-    /// (<see cref="TorchRuntime.TrainingThreadCount"/>); otherwise libtorch's setting, one thread per core by default.
+    /// The threads this command computes on: libtorch's intra-op threads, whose count for its thread and the process-wide
+    /// default come back when it ends, the default only when the last of overlapping commands with -ThreadCount ends (see
+    /// <see cref="TorchRuntime.UseThreads"/>); for training, how <see cref="TrainingThreads.Plan"/> uses them.
+    /// Omitted: libtorch's setting, one thread per core by default; for training, as TrainingThreads.Plan chooses.
     /// </summary>
     [Parameter]
     [ValidateRange(1, 256)]
@@ -20,9 +21,29 @@ public abstract class TorchCmdlet : MlpCmdlet
     /// <summary>The thread count for the length of one ProcessItem; dispose it (in a using) to restore the previous one.</summary>
     protected IDisposable UseThreadCount() => UseThreads(ThreadCount);
 
-    /// <summary>The same for training <paramref name="model"/>, whose default is <see cref="TorchRuntime.TrainingThreadCount"/>.</summary>
-    protected IDisposable UseTrainingThreadCount(MlpModel model) =>
-        UseThreads(ThreadCount ?? TorchRuntime.TrainingThreadCount(model.HiddenSizes.DefaultIfEmpty(0).Max()), ThreadCount is null ? "training's default for layers this narrow: one fewer than the cores" : null);
+    /// <summary>
+    /// The same for training <paramref name="model"/> in batches of <paramref name="batchSize"/>: the threads as
+    /// <see cref="TrainingThreads.Plan"/> uses them, said once; <paramref name="shares"/> is how many threads share each batch.
+    /// </summary>
+    protected IDisposable UseTrainingThreads(MlpModel model, int batchSize, out int shares)
+    {
+        bool hasDropout = model.Dropout > 0;
+        var plan = TrainingThreads.Plan(ThreadCount, model.HiddenSizes.DefaultIfEmpty(0).Max(), hasDropout, batchSize);
+        shares = plan.Shares;
+        string source = ThreadCount is not null ? "-ThreadCount"
+            : hasDropout ? "training's default for narrow layers with dropout: one fewer than the cores"
+            : "training's default for layers this narrow: one per core";
+        if (plan.Shares > 1)
+        {
+            int sharesTaken = plan.Shares;
+            ReportThreadsOnce(() => $"Training shares each batch's rows among {sharesTaken} threads, each computing on one libtorch thread ({source}).");
+        }
+        else if (ThreadCount is int told && plan.IntraOp == 1 && told > 1)
+        {
+            ReportThreadsOnce(() => $"Training computes on 1 thread: batches of {batchSize} are shared among threads only in parts of {TrainingThreads.MinRowsPerShare} rows or more.");
+        }
+        return UseThreads(plan.IntraOp, ThreadCount is null ? source : null);
+    }
 
     /// <summary>
     /// The same for work on <paramref name="model"/>: a model imported from ONNX runs on ONNX Runtime's own threads, and
