@@ -14,6 +14,7 @@ namespace MlpTools.Core.Tests;
 /// and folders refused before anything is opened or renamed; create-exclusive publishing; short temporary names;
 /// stoppable reads. (Device nodes made with mknod need root: Pester's OddPaths.Tests covers them.)
 /// </summary>
+[Collection(LibTorchThreadCountCollection.Name)]
 public class RegularFileTests
 {
     private static string MakeFifo(TempFolder folder, string name)

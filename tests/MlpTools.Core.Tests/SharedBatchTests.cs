@@ -10,7 +10,15 @@ using static MlpTools.Core.Tests.TrainerToolbox;
 
 namespace MlpTools.Core.Tests;
 
+/// <summary>Tests that open libtorch thread-count scopes (the shares' threads open one each) run one at a time.</summary>
+[CollectionDefinition(Name)]
+public sealed class LibTorchThreadCountCollection
+{
+    public const string Name = "libtorch thread count";
+}
+
 /// <summary>Batches and evaluations whose rows are shared among threads (<see cref="BatchWorkers"/>, Trainer.Train's shares).</summary>
+[Collection(LibTorchThreadCountCollection.Name)]
 public class SharedBatchTests
 {
     // ---- Cutting rows into shares ----
@@ -77,6 +85,22 @@ public class SharedBatchTests
     {
         public bool Disposed { get; private set; }
         public void Dispose() => Disposed = true;
+    }
+
+    [Fact]
+    public void WhenTheWorkersEndLibtorchsDefaultThreadCountIsWhatItWas()
+    {
+        TorchRuntime.EnsureAvailable();
+        int? before = TorchRuntime.DefaultThreadCount;
+
+        using (var workers = new BatchWorkers(2))
+        {
+            _ = workers.Run(2, _ => 0);
+            // A helper's scope sets the default too while it is open, as any -ThreadCount does.
+            Assert.Equal(1, TorchRuntime.DefaultThreadCount);
+        }
+
+        Assert.Equal(before, TorchRuntime.DefaultThreadCount);
     }
 
     [Fact]

@@ -51,7 +51,7 @@ internal sealed class BatchWorkers : IDisposable
     /// <summary>
     /// Runs <paramref name="work"/>(0) to <paramref name="work"/>(<paramref name="shares"/> - 1) at once, one per thread, and
     /// returns their results in share order once all have ended. When a share fails, the results that are disposable are
-    /// disposed and the first share's failure is thrown.
+    /// disposed and the failure of the lowest-numbered share that failed is thrown.
     /// </summary>
     public T[] Run<T>(int shares, Func<int, T> work)
     {
@@ -67,7 +67,14 @@ internal sealed class BatchWorkers : IDisposable
         {
             _start[share - 1].Release();
         }
-        Compute(0);
+        try
+        {
+            _results[0] = work(0);
+        }
+        catch (Exception e)
+        {
+            _errors[0] = e;
+        }
         for (int share = 1; share < shares; share++)
         {
             _finished.Wait();
@@ -85,31 +92,35 @@ internal sealed class BatchWorkers : IDisposable
         return _results.Take(shares).Select(r => (T)r!).ToArray();
     }
 
-    private void Compute(int share)
-    {
-        try
-        {
-            _results[share] = _work!(share);
-        }
-        catch (Exception e)
-        {
-            _errors[share] = e;
-        }
-    }
-
     private void Serve(int share)
     {
-        // libtorch's count is per thread: this one computes on itself alone (the scope counts it with every other).
-        using var threads = TorchRuntime.UseThreads(1);
-        while (true)
+        IDisposable? threads = null;
+        try
         {
-            _start[share - 1].Wait();
-            if (_closing)
+            while (true)
             {
-                return;
+                _start[share - 1].Wait();
+                if (_closing)
+                {
+                    return;
+                }
+                try
+                {
+                    // libtorch's count is per thread: this one computes on itself alone (the scope counts it with
+                    // every other, and is opened here so that a failure to open it fails the share, not the process).
+                    threads ??= TorchRuntime.UseThreads(1);
+                    _results[share] = _work!(share);
+                }
+                catch (Exception e)
+                {
+                    _errors[share] = e;
+                }
+                _finished.Release();
             }
-            Compute(share);
-            _finished.Release();
+        }
+        finally
+        {
+            threads?.Dispose();
         }
     }
 
