@@ -247,6 +247,19 @@ Describe 'Invoke-MlpTraining -CheckpointPath and -Resume' {
         $final.History.Epochs.Loss | Should -Be $uninterrupted.Loss
     }
 
+    It 'a run in shared batches (-ThreadCount 2) cut short and resumed with the same thread count ends as the uninterrupted run' {
+        $shared = New-SeparableDataset -Folder (Join-Path $TestDrive 'shared') -Count 256 -Seed 5
+        $recipe = @{ Dataset = $shared; Epochs = 4; BatchSize = 64; LearningRate = 0.01; Seed = 1; ThreadCount = 2; ErrorAction = 'Stop' }
+        $whole = New-Mlp -InputSize 16 -HiddenSize 8 -OutputSize 2 -Seed 1
+        $uninterrupted = @(Invoke-MlpTraining -Model $whole @recipe)
+        $cut = Join-Path $TestDrive 'shared.ckpt'
+        $first = @(Invoke-MlpTraining -Model (New-Mlp -InputSize 16 -HiddenSize 8 -OutputSize 2 -Seed 1) @recipe -CheckpointPath $cut | Select-Object -First 2)
+
+        $resumed = @(Invoke-MlpTraining -Dataset $shared -CheckpointPath $cut -Resume -ThreadCount 2 -PassThru -ErrorAction Stop)[-1]
+        @($first.Loss) + @($resumed.History.Epochs.Loss[2..3]) | Should -Be $uninterrupted.Loss
+        $resumed | Invoke-MlpPrediction -Dataset $shared | ForEach-Object Confidence | Should -Be ($whole | Invoke-MlpPrediction -Dataset $shared | ForEach-Object Confidence)
+    }
+
     It '-Resume takes the recipe from the checkpoint: -Epochs, -Model and friends are not accepted with it' {
         { Invoke-MlpTraining -Dataset $small -CheckpointPath $path -Resume -Epochs 5 -ErrorAction Stop } | Should -Throw -ErrorId "AmbiguousParameterSet,$Cmdlet"
         { Invoke-MlpTraining -Model $model -Dataset $small -CheckpointPath $path -Resume -ErrorAction Stop } | Should -Throw -ErrorId "AmbiguousParameterSet,$Cmdlet"

@@ -74,6 +74,38 @@ Describe 'Invoke-MlpTraining' {
         }
     }
 
+    Context 'Stopping (Ctrl+C) a training whose batches are shared among threads' {
+        It 'stops promptly, the model keeps its finished epochs and is usable, and libtorch''s thread count comes back' {
+            $shared = New-SeparableDataset -Folder (Join-Path $TestDrive 'shared') -Count 256 -Seed 2
+            $model = New-TinyModel
+            $runtime = $model.GetType().Assembly.GetType('MlpTools.Core.Platform.TorchRuntime')
+            $defaultBefore = $runtime::DefaultThreadCount
+            $worker = [powershell]::Create()
+            $null = $worker.AddScript({
+                    param($Module, $Model, $Dataset)
+                    Import-Module $Module -ErrorAction Stop
+                    Invoke-MlpTraining -Model $Model -Dataset $Dataset -Epochs 100000 -BatchSize 64 -ThreadCount 2 -Seed 1
+                }).AddArgument($env:MLPTOOLS_MODULE).AddArgument($model).AddArgument($shared)
+            $noInput = [System.Management.Automation.PSDataCollection[psobject]]::new()
+            $noInput.Complete()
+            $received = [System.Management.Automation.PSDataCollection[psobject]]::new()
+            $running = $worker.BeginInvoke($noInput, $received)
+            $clock = [System.Diagnostics.Stopwatch]::StartNew()
+            while ($received.Count -lt 3 -and -not $running.IsCompleted -and $clock.Elapsed.TotalSeconds -lt 60) { Start-Sleep -Milliseconds 10 }
+            $received.Count | Should -BeGreaterOrEqual 3
+
+            $clock.Restart()
+            $worker.BeginStop($null, $null).AsyncWaitHandle.WaitOne([timespan]::FromSeconds(30)) | Should -BeTrue
+            $clock.Elapsed.TotalSeconds | Should -BeLessThan 10
+            $worker.InvocationStateInfo.State | Should -Be 'Stopped'
+            $worker.Dispose()
+
+            $model.EpochsTrained | Should -BeGreaterOrEqual $received.Count
+            (Test-MlpAccuracy -Model $model -Dataset $shared -ErrorAction Stop).Total | Should -Be 256
+            $runtime::DefaultThreadCount | Should -Be $defaultBefore
+        }
+    }
+
     Context 'Disposing a model while it trains' {
         BeforeAll {
             $model = New-TinyModel
