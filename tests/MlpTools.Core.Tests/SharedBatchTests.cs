@@ -175,8 +175,8 @@ public class SharedBatchTests
         AssertClose(expected, actual, 1e-6);
     }
 
-    [Fact]
-    public void RegressionGradientsAddUpTheSameWay()
+    /// <summary>80 rows of y = 2·x1 − x2 + 7, and a model for them.</summary>
+    private static (MlpDataset Data, Func<MlpModel> Model) LinearTarget()
     {
         var builder = new TableBuilder(new[] { "x1", "x2", "y" }, new TableBuilderOptions { TargetColumns = new[] { "y" } });
         foreach (int i in Enumerable.Range(0, 80))
@@ -184,11 +184,37 @@ public class SharedBatchTests
             builder.AddRow(new object?[] { i % 9 * 1.0, i % 5 * 1.0, 2.0 * (i % 9) - i % 5 + 7 });
         }
         var data = MlpDataset.FromTable("table", "Train", builder.Build("test rows"), "memory");
-        MlpModel Make() => MlpModel.Create("r", new MlpArchitecture(2, new[] { 6 }, 1, ActivationSpec.ReLU), 1, Preprocessing.Of(data, 1));
-        using var whole = Make();
-        using var shared = Make();
+        return (data, () => MlpModel.Create("r", new MlpArchitecture(2, new[] { 6 }, 1, ActivationSpec.ReLU), 1, Preprocessing.Of(data, 1)));
+    }
+
+    [Fact]
+    public void RegressionGradientsAddUpTheSameWay()
+    {
+        var (data, make) = LinearTarget();
+        using var whole = make();
+        using var shared = make();
 
         AssertClose(AfterOneFullBatchStep(whole, data, 1), AfterOneFullBatchStep(shared, data, 2), 1e-6);
+    }
+
+    [Fact]
+    public void RegressionEvaluationInSharesGivesTheSameErrorsToRounding()
+    {
+        var (data, make) = LinearTarget();
+        using var model = make();
+        _ = AfterOneFullBatchStep(model, data, 1);
+        using var tensors = new DatasetTensors(data, model);
+        using var workers = new BatchWorkers(2);
+
+        var alone = Evaluator.Evaluate(model, tensors);
+        var shared = Evaluator.Evaluate(model, tensors, workers: workers);
+
+        Assert.Equal(80, shared.Total);
+        AssertRelative(alone.Loss, shared.Loss, 1e-6, "loss");
+        AssertRelative(alone.Rmse!.Value, shared.Rmse!.Value, 1e-9, "RMSE");
+        AssertRelative(alone.Mae!.Value, shared.Mae!.Value, 1e-9, "MAE");
+        AssertRelative(alone.R2!.Value, shared.R2!.Value, 1e-9, "R²");
+        Assert.True(alone.Rmse > 0);
     }
 
     [Fact]
