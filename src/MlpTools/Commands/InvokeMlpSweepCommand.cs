@@ -71,7 +71,7 @@ public sealed class InvokeMlpSweepCommand : MlpCmdlet
     [ValidateRange(1, 64)]
     public int ThrottleLimit { get; set; } = 1;
 
-    /// <summary>libtorch threads per trial; by default the cores divided by -ThrottleLimit.</summary>
+    /// <summary>Threads per trial (Invoke-MlpTraining's -ThreadCount); by default the cores divided by -ThrottleLimit.</summary>
     [Parameter]
     [ValidateRange(1, 256)]
     public int? ThreadCount { get; set; }
