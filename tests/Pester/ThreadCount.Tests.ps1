@@ -63,6 +63,12 @@ Describe '-ThreadCount' {
             Get-TorchThreadCount | Should -Be $initial
         }
 
+        It 'training narrow layers in batches too small to share says why it computes on one thread' -Skip:([Environment]::ProcessorCount -lt 2) {
+            $said = Invoke-MlpTraining -Model (New-Mlp -InputSize 16 -HiddenSize 8 -OutputSize 2 -Seed 3) -Dataset $train -Epochs 1 -BatchSize 8 -Seed 1 -Verbose 4>&1 -ErrorAction Stop |
+                Where-Object { $_ -is [System.Management.Automation.VerboseRecord] } | ForEach-Object Message
+            $said | Should -Contain 'Training computes on 1 thread: batches of 8 are shared among threads only in parts of 32 rows or more.'
+        }
+
         It 'training narrow layers with dropout without -ThreadCount computes on one fewer than the cores, on libtorch''s threads' {
             $expected = [Math]::Max(1, [Environment]::ProcessorCount - 1)
             $dropped = New-Mlp -InputSize 16 -HiddenSize 8 -OutputSize 2 -Dropout 0.2 -Seed 3

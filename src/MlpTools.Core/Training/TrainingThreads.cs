@@ -13,13 +13,14 @@ public readonly record struct TrainingThreads(int? IntraOp, int Shares)
     /// <summary>
     /// How a training computes on threads: <paramref name="threadCount"/> (-ThreadCount) or, when not told, one per core,
     /// except where OMP_NUM_THREADS chooses or libtorch did not load (libtorch's own setting, so that what fails is the
-    /// training, with its own reason). Hidden layers narrower than <see cref="TorchRuntime.WideLayer"/> without dropout: the rows of every batch are
-    /// shared among the threads (at least <see cref="MinRowsPerShare"/> rows each), each computing on one libtorch thread. A batch of 256 through narrow layers is many small operations, each a
-    /// parallel region whose libtorch threads must meet; shares meet once per batch, blocked rather than spinning while
-    /// they wait. On 2 cores the notebook's job trained faster on two shares than on one thread, and on one thread faster
-    /// than on two of libtorch's (README, Benchmark). Wider layers (products large enough to gain from libtorch's threads)
-    /// and dropout (whose masks come from one generator, in order) train on libtorch's threads: with dropout, when not
-    /// told, one fewer than the cores, for the same reason.
+    /// training, with its own reason). Hidden layers narrower than <see cref="TorchRuntime.WideLayer"/> without dropout:
+    /// the rows of every batch are shared among the threads (at least <see cref="MinRowsPerShare"/> rows each), each
+    /// computing on one libtorch thread. A batch of 256 through narrow layers is many small operations, each a parallel
+    /// region whose libtorch threads must meet; shares meet once per batch, and wait blocked (after a spin of
+    /// microseconds). On 2 cores the notebook's job trained faster on two shares than on one thread, and on one thread
+    /// faster than on two of libtorch's (README, Benchmark). Wider layers (products large enough to gain from libtorch's
+    /// threads) and dropout (whose masks come from one generator, in order) train on libtorch's threads: with dropout,
+    /// when not told, one fewer than the cores, for the same reason.
     /// </summary>
     public static TrainingThreads Plan(int? threadCount, int widestHiddenLayer, bool hasDropout, int batchSize)
     {

@@ -35,11 +35,11 @@ public abstract class TorchCmdlet : MlpCmdlet
             : "training's default for layers this narrow: one per core";
         if (plan.Shares > 1)
         {
-            int sharesTaken = plan.Shares;
-            ReportThreadsOnce(() => $"Training shares each batch's rows among {sharesTaken} threads, each computing on one libtorch thread ({source}).");
+            ReportThreadsOnce(() => $"Training shares each batch's rows among {plan.Shares} threads, each computing on one libtorch thread ({source}).");
         }
-        else if (ThreadCount is int told && plan.IntraOp == 1 && told > 1)
+        else if (plan.IntraOp == 1 && !hasDropout && (ThreadCount ?? Environment.ProcessorCount) > 1)
         {
+            // A narrow network that would have been shared, but for its small batches.
             ReportThreadsOnce(() => $"Training computes on 1 thread: batches of {batchSize} are shared among threads only in parts of {TrainingThreads.MinRowsPerShare} rows or more.");
         }
         return UseThreads(plan.IntraOp, ThreadCount is null ? source : null);
