@@ -16,7 +16,8 @@ BeforeAll {
     $train = New-SeparableDataset -Folder (Join-Path $TestDrive 'train') -Count 32 -Seed 1
     $test = New-SeparableDataset -Folder (Join-Path $TestDrive 'test') -Count 10 -Seed 2 -Split Test
     $model = New-TrainedSeparableModel -Dataset $train
-    $wideTrain = New-SeparableDataset -Folder (Join-Path $TestDrive 'wide-train') -Count 128 -Seed 4
+    # Enough rows for two shares of a batch of 64.
+    $rows128 = New-SeparableDataset -Folder (Join-Path $TestDrive 'rows128') -Count 128 -Seed 4
     # libtorch's current intra-op thread count, read through the engine (the same figure Test-MlpEnvironment reports).
     $runtime = $model.GetType().Assembly.GetType('MlpTools.Core.Platform.TorchRuntime')
     function Get-TorchThreadCount { $runtime::ThreadCount }
@@ -44,6 +45,15 @@ Describe '-ThreadCount' {
     }
 
     Context 'The process-wide setting' {
+        BeforeAll {
+            # The defaults below are those of a process started without OMP_NUM_THREADS, which makes libtorch choose.
+            $givenOmpThreads = $env:OMP_NUM_THREADS
+            Remove-Item env:OMP_NUM_THREADS -ErrorAction Ignore
+        }
+        AfterAll {
+            if ($givenOmpThreads) { $env:OMP_NUM_THREADS = $givenOmpThreads }
+        }
+
         It 'is the given count while the command runs and the previous one afterwards' {
             $during = Invoke-MlpPrediction -Model $model -Dataset $test -First 1 -ThreadCount $other | ForEach-Object { Get-TorchThreadCount }
             $during | Should -Be $other
@@ -54,7 +64,7 @@ Describe '-ThreadCount' {
             # 128 rows in batches of 64: two shares where there are two cores or more.
             $expected = [Math]::Min(2, [Environment]::ProcessorCount)
             $copy = New-Mlp -InputSize 16 -HiddenSize 8 -OutputSize 2 -Seed 3
-            $during = Invoke-MlpTraining -Model $copy -Dataset $wideTrain -Epochs 2 -BatchSize 64 -Seed 1 -Verbose 4>&1 -ErrorAction Stop |
+            $during = Invoke-MlpTraining -Model $copy -Dataset $rows128 -Epochs 2 -BatchSize 64 -Seed 1 -Verbose 4>&1 -ErrorAction Stop |
                 ForEach-Object { if ($_ -is [System.Management.Automation.VerboseRecord]) { $_.Message } else { Get-TorchThreadCount } }
             @($during | Where-Object { $_ -is [int] }) | Should -Be @(1, 1)
             $said = if ($expected -gt 1) { "Training shares each batch's rows among $expected threads, each computing on one libtorch thread (training's default for layers this narrow: one per core)." }
@@ -72,17 +82,17 @@ Describe '-ThreadCount' {
         It 'training narrow layers with dropout without -ThreadCount computes on one fewer than the cores, on libtorch''s threads' {
             $expected = [Math]::Max(1, [Environment]::ProcessorCount - 1)
             $dropped = New-Mlp -InputSize 16 -HiddenSize 8 -OutputSize 2 -Dropout 0.2 -Seed 3
-            $during = Invoke-MlpTraining -Model $dropped -Dataset $wideTrain -Epochs 1 -BatchSize 64 -Seed 1 -Verbose 4>&1 -ErrorAction Stop |
+            $during = Invoke-MlpTraining -Model $dropped -Dataset $rows128 -Epochs 1 -BatchSize 64 -Seed 1 -Verbose 4>&1 -ErrorAction Stop |
                 ForEach-Object { if ($_ -is [System.Management.Automation.VerboseRecord]) { $_.Message } else { Get-TorchThreadCount } }
             @($during | Where-Object { $_ -is [int] }) | Should -Be @($expected)
             $during | Should -Contain "libtorch runs on $expected intra-op thread(s) (training's default for narrow layers with dropout: one fewer than the cores)."
         }
 
         It '-ThreadCount 2 on narrow layers shares batches of 64 between two threads, and trains batches of 8 on one, saying why' {
-            $shared = Invoke-MlpTraining -Model (New-Mlp -InputSize 16 -HiddenSize 8 -OutputSize 2 -Seed 3) -Dataset $wideTrain -Epochs 1 -BatchSize 64 -Seed 1 -ThreadCount 2 -Verbose 4>&1 -ErrorAction Stop |
+            $shared = Invoke-MlpTraining -Model (New-Mlp -InputSize 16 -HiddenSize 8 -OutputSize 2 -Seed 3) -Dataset $rows128 -Epochs 1 -BatchSize 64 -Seed 1 -ThreadCount 2 -Verbose 4>&1 -ErrorAction Stop |
                 Where-Object { $_ -is [System.Management.Automation.VerboseRecord] } | ForEach-Object Message
             $shared | Should -Contain "Training shares each batch's rows among 2 threads, each computing on one libtorch thread (-ThreadCount)."
-            $small = Invoke-MlpTraining -Model (New-Mlp -InputSize 16 -HiddenSize 8 -OutputSize 2 -Seed 3) -Dataset $wideTrain -Epochs 1 -BatchSize 8 -Seed 1 -ThreadCount 2 -Verbose 4>&1 -ErrorAction Stop |
+            $small = Invoke-MlpTraining -Model (New-Mlp -InputSize 16 -HiddenSize 8 -OutputSize 2 -Seed 3) -Dataset $rows128 -Epochs 1 -BatchSize 8 -Seed 1 -ThreadCount 2 -Verbose 4>&1 -ErrorAction Stop |
                 ForEach-Object { if ($_ -is [System.Management.Automation.VerboseRecord]) { $_.Message } else { Get-TorchThreadCount } }
             $small | Should -Contain 'Training computes on 1 thread: batches of 8 are shared among threads only in parts of 32 rows or more.'
             @($small | Where-Object { $_ -is [int] }) | Should -Be @(1)
@@ -90,7 +100,7 @@ Describe '-ThreadCount' {
         }
 
         It 'shared batches give the same losses run after run, close to one thread''s' {
-            $run = { param($Threads) Invoke-MlpTraining -Model (New-Mlp -InputSize 16 -HiddenSize 8 -OutputSize 2 -Seed 3) -Dataset $wideTrain -Epochs 3 -BatchSize 64 -Seed 1 -ThreadCount $Threads -ErrorAction Stop | ForEach-Object Loss }
+            $run = { param($Threads) Invoke-MlpTraining -Model (New-Mlp -InputSize 16 -HiddenSize 8 -OutputSize 2 -Seed 3) -Dataset $rows128 -Epochs 3 -BatchSize 64 -Seed 1 -ThreadCount $Threads -ErrorAction Stop | ForEach-Object Loss }
             $first = & $run 2
             $second = & $run 2
             $alone = & $run 1
