@@ -238,6 +238,29 @@ public class SharedBatchTests
     }
 
     [Fact]
+    public void GradientNormsAndDecoupledDecayWorkOnSharedGradients()
+    {
+        var data = Separable(256);
+        var options = new TrainingOptions { Epochs = 2, BatchSize = 64, LearningRate = 0.01, Optimizer = OptimizerKind.AdamW, WeightDecay = 0.05, TrackGradient = true, Seed = 3 };
+        using var whole = Tiny();
+        using var shared = Tiny();
+
+        var unshared = Trainer.Train(whole, data, null, options).ToList();
+        var inShares = Trainer.Train(shared, data, null, options, shares: 2).ToList();
+
+        for (int epoch = 0; epoch < 2; epoch++)
+        {
+            AssertRelative(unshared[epoch].Loss, inShares[epoch].Loss, 1e-5, $"epoch {epoch + 1}'s loss");
+            Assert.Equal(2, inShares[epoch].GradientNorms!.Count);
+            for (int layer = 0; layer < 2; layer++)
+            {
+                AssertRelative(unshared[epoch].GradientNorms![layer], inShares[epoch].GradientNorms![layer], 1e-4, $"epoch {epoch + 1}, layer {layer + 1}'s gradient norm");
+            }
+        }
+        AssertRelative(unshared[^1].WeightPenalty, inShares[^1].WeightPenalty, 1e-5, "weight penalty");
+    }
+
+    [Fact]
     public void EvaluationInSharesCountsTheSameAndSumsTheSameLossToRounding()
     {
         var data = Separable(200, noiseSeed: 5);
