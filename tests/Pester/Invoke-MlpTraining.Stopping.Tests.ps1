@@ -6,32 +6,39 @@ BeforeAll {
     # 32 separable 4x4 images to train on.
     $train = New-SeparableDataset -Folder (Join-Path $TestDrive 'train') -Count 32 -Seed 1
     $recipe = @{ BatchSize = 8; LearningRate = 0.01 }
+
+    $backgroundEpochs = 100000
+    function Start-BackgroundTraining($Model, $Dataset, [hashtable]$Training, [int]$Records = 1) {
+        # Invoke-MlpTraining of $backgroundEpochs epochs in a runspace of its own, as a script's second session would run it,
+        # returned once -Records epoch records have arrived (or after 60 s, or if it ended).
+        $worker = [powershell]::Create()
+        $null = $worker.AddScript({
+                param($Module, $Model, $Dataset, $Epochs, $Training)
+                Import-Module $Module -ErrorAction Stop
+                Invoke-MlpTraining -Model $Model -Dataset $Dataset -Epochs $Epochs -Seed 1 @Training
+            }).AddArgument($env:MLPTOOLS_MODULE).AddArgument($Model).AddArgument($Dataset).AddArgument($backgroundEpochs).AddArgument($Training)
+        $noInput = [System.Management.Automation.PSDataCollection[psobject]]::new()
+        $noInput.Complete()
+        $received = [System.Management.Automation.PSDataCollection[psobject]]::new()
+        $running = $worker.BeginInvoke($noInput, $received)
+        $clock = [System.Diagnostics.Stopwatch]::StartNew()
+        while ($received.Count -lt $Records -and -not $running.IsCompleted -and $clock.Elapsed.TotalSeconds -lt 60) { Start-Sleep -Milliseconds 10 }
+        [pscustomobject]@{ Worker = $worker; Received = $received; Running = $running }
+    }
 }
 
 Describe 'Invoke-MlpTraining' {
     Context 'Stopping (Ctrl+C)' {
         BeforeAll {
             $model = New-TinyModel
-            $requested = 100000
-            $worker = [powershell]::Create()
-            $null = $worker.AddScript({
-                    param($Module, $Model, $Dataset, $Epochs)
-                    Import-Module $Module -ErrorAction Stop
-                    Invoke-MlpTraining -Model $Model -Dataset $Dataset -Epochs $Epochs -BatchSize 1 -Seed 1
-                }).AddArgument($env:MLPTOOLS_MODULE).AddArgument($model).AddArgument($train).AddArgument($requested)
-            $noInput = [System.Management.Automation.PSDataCollection[psobject]]::new()
-            $noInput.Complete()
-            $received = [System.Management.Automation.PSDataCollection[psobject]]::new()
-            $running = $worker.BeginInvoke($noInput, $received)
-
-            $clock = [System.Diagnostics.Stopwatch]::StartNew()
-            while ($received.Count -lt 1 -and -not $running.IsCompleted -and $clock.Elapsed.TotalSeconds -lt 60) { Start-Sleep -Milliseconds 10 }
+            $background = Start-BackgroundTraining $model $train @{ BatchSize = 1 }
+            $worker, $received = $background.Worker, $background.Received
             $firstRecordArrived = $received.Count -ge 1
 
             # While it trains, the model is busy for everyone else.
             $busyError = try { Test-MlpAccuracy -Model $model -Dataset $train -ErrorAction Stop; $null } catch { $_ }
 
-            $clock.Restart()
+            $clock = [System.Diagnostics.Stopwatch]::StartNew()
             $stopping = $worker.BeginStop($null, $null)
             $stoppedInTime = $stopping.AsyncWaitHandle.WaitOne([timespan]::FromSeconds(30))
             $secondsToStop = $clock.Elapsed.TotalSeconds
@@ -60,7 +67,7 @@ Describe 'Invoke-MlpTraining' {
 
         It 'the model keeps the epochs it finished: at least one, far fewer than asked, one record for each written' {
             $model.EpochsTrained | Should -BeGreaterOrEqual 1
-            $model.EpochsTrained | Should -BeLessThan $requested
+            $model.EpochsTrained | Should -BeLessThan $backgroundEpochs
             $received.Count | Should -BeLessOrEqual $model.EpochsTrained
             @($received).Epoch | Should -Be (1..$received.Count)
         }
@@ -80,21 +87,11 @@ Describe 'Invoke-MlpTraining' {
             $model = New-TinyModel
             $runtime = $model.GetType().Assembly.GetType('MlpTools.Core.Platform.TorchRuntime')
             $defaultBefore = $runtime::DefaultThreadCount
-            $worker = [powershell]::Create()
-            $null = $worker.AddScript({
-                    param($Module, $Model, $Dataset)
-                    Import-Module $Module -ErrorAction Stop
-                    Invoke-MlpTraining -Model $Model -Dataset $Dataset -Epochs 100000 -BatchSize 64 -ThreadCount 2 -Seed 1
-                }).AddArgument($env:MLPTOOLS_MODULE).AddArgument($model).AddArgument($shared)
-            $noInput = [System.Management.Automation.PSDataCollection[psobject]]::new()
-            $noInput.Complete()
-            $received = [System.Management.Automation.PSDataCollection[psobject]]::new()
-            $running = $worker.BeginInvoke($noInput, $received)
-            $clock = [System.Diagnostics.Stopwatch]::StartNew()
-            while ($received.Count -lt 3 -and -not $running.IsCompleted -and $clock.Elapsed.TotalSeconds -lt 60) { Start-Sleep -Milliseconds 10 }
+            $background = Start-BackgroundTraining $model $shared @{ BatchSize = 64; ThreadCount = 2 } -Records 3
+            $worker, $received = $background.Worker, $background.Received
             $received.Count | Should -BeGreaterOrEqual 3
 
-            $clock.Restart()
+            $clock = [System.Diagnostics.Stopwatch]::StartNew()
             $worker.BeginStop($null, $null).AsyncWaitHandle.WaitOne([timespan]::FromSeconds(30)) | Should -BeTrue
             $clock.Elapsed.TotalSeconds | Should -BeLessThan 10
             $worker.InvocationStateInfo.State | Should -Be 'Stopped'
@@ -109,22 +106,11 @@ Describe 'Invoke-MlpTraining' {
     Context 'Disposing a model while it trains' {
         BeforeAll {
             $model = New-TinyModel
-            $worker = [powershell]::Create()
-            $null = $worker.AddScript({
-                    param($Module, $Model, $Dataset)
-                    Import-Module $Module -ErrorAction Stop
-                    Invoke-MlpTraining -Model $Model -Dataset $Dataset -Epochs 100000 -BatchSize 1 -Seed 1
-                }).AddArgument($env:MLPTOOLS_MODULE).AddArgument($model).AddArgument($train)
-            $noInput = [System.Management.Automation.PSDataCollection[psobject]]::new()
-            $noInput.Complete()
-            $received = [System.Management.Automation.PSDataCollection[psobject]]::new()
-            $running = $worker.BeginInvoke($noInput, $received)
-
-            $clock = [System.Diagnostics.Stopwatch]::StartNew()
-            while ($received.Count -lt 1 -and -not $running.IsCompleted -and $clock.Elapsed.TotalSeconds -lt 60) { Start-Sleep -Milliseconds 10 }
+            $background = Start-BackgroundTraining $model $train @{ BatchSize = 1 }
+            $worker, $received, $running = $background.Worker, $background.Received, $background.Running
             $model.Dispose()
             $recordsAtDispose = $received.Count
-            $clock.Restart()
+            $clock = [System.Diagnostics.Stopwatch]::StartNew()
             while ($received.Count -le $recordsAtDispose + 1 -and -not $running.IsCompleted -and $clock.Elapsed.TotalSeconds -lt 60) { Start-Sleep -Milliseconds 10 }
             $recordsAfterDispose = $received.Count - $recordsAtDispose
             $stopping = $worker.BeginStop($null, $null)

@@ -18,7 +18,6 @@ internal sealed class TrainingSession : IDisposable
     private readonly DatasetTensors _trainData;
     private readonly DatasetTensors? _validationData;
     private readonly int _batches;
-    private readonly Tensor[] _parameters;
     /// <summary>The threads each batch's rows are shared among; null when one thread takes the whole batch.</summary>
     private readonly BatchWorkers? _workers;
 
@@ -50,7 +49,6 @@ internal sealed class TrainingSession : IDisposable
             throw;
         }
         _batches = (_trainData.Count + options.BatchSize - 1) / options.BatchSize;
-        _parameters = model.Network.parameters().Select(p => (Tensor)p).ToArray();
         LearningRate = options.LearningRate;
         Plateau = new ImprovementTracker(options.MinDelta);
         EarlyStop = new ImprovementTracker(options.MinDelta);
@@ -212,14 +210,7 @@ internal sealed class TrainingSession : IDisposable
             using var batchScope = NewDisposeScope();
             long start = (long)batch * Options.BatchSize;
             Tensor rows = order.narrow(0, start, Math.Min(Options.BatchSize, _trainData.Count - start));
-            void RequireFinite(float loss)
-            {
-                if (!float.IsFinite(loss))
-                {
-                    throw Diverged($"the loss became {loss} in epoch {Model.EpochsTrained + 1}, batch {batch + 1} of {_batches}");
-                }
-            }
-            float lossValue = _workers is null ? WholeBatchGradients(rows, l2InLoss, RequireFinite) : SharedBatchGradients(rows, l2InLoss, RequireFinite);
+            float lossValue = _workers is null ? WholeBatchGradients(rows, l2InLoss, batch) : SharedBatchGradients(rows, l2InLoss, batch);
             if (gradientNormSums is not null)
             {
                 for (int l = 0; l < weights.Length; l++)
@@ -251,12 +242,12 @@ internal sealed class TrainingSession : IDisposable
     /// The batch's loss and, once it is known to be finite and the weights are saved as the last good ones, its gradients
     /// (of the loss and any L2 term) in each parameter's grad.
     /// </summary>
-    private float WholeBatchGradients(Tensor rows, bool l2InLoss, Action<float> requireFinite)
+    private float WholeBatchGradients(Tensor rows, bool l2InLoss, int batch)
     {
         var (inputs, answers) = _trainData.Gather(rows);
         Tensor loss = Trainer.Loss(_trainData.Task, Model.Forward(inputs), answers);
         float lossValue = loss.item<float>();
-        requireFinite(lossValue);
+        RequireFinite(lossValue, batch);
         Weights.SaveLastGood();
         // Gradients set to none rather than zeroed: backward then hands each one over instead of adding it to zeros
         // (the same values; a fill and an add per parameter less).
@@ -270,8 +261,9 @@ internal sealed class TrainingSession : IDisposable
     /// batch, so that the shares' losses and gradients, added in share order, are the batch's (the L2 term goes with
     /// share 0). Rounding differs from the whole batch's, but not from run to run.
     /// </summary>
-    private float SharedBatchGradients(Tensor rows, bool l2InLoss, Action<float> requireFinite)
+    private float SharedBatchGradients(Tensor rows, bool l2InLoss, int batch)
     {
+        var parameters = Weights.Parameters;
         long count = rows.shape[0];
         int shares = TrainingThreads.SharesFor(count, _workers!.Count);
         var parts = _workers.Run(shares, share =>
@@ -280,7 +272,7 @@ internal sealed class TrainingSession : IDisposable
             var (start, length) = BatchWorkers.Share(count, share, shares);
             var (inputs, answers) = _trainData.Gather(rows.narrow(0, start, length));
             Tensor loss = Trainer.Loss(_trainData.Task, Model.Forward(inputs), answers).mul(length / (double)count);
-            var gradients = autograd.grad(new[] { share == 0 && l2InLoss ? loss + L2Term() : loss }, _parameters);
+            var gradients = autograd.grad(new[] { share == 0 && l2InLoss ? loss + L2Term() : loss }, parameters);
             return new ShareGradients(gradients.Select(g => g.DetachFromDisposeScope()).ToArray(), loss.item<float>());
         });
         try
@@ -290,16 +282,16 @@ internal sealed class TrainingSession : IDisposable
             {
                 lossValue += part.Loss;
             }
-            requireFinite(lossValue);
+            RequireFinite(lossValue, batch);
             Weights.SaveLastGood();
-            for (int p = 0; p < _parameters.Length; p++)
+            for (int p = 0; p < parameters.Length; p++)
             {
                 Tensor sum = parts[0].Gradients[p];
                 for (int share = 1; share < parts.Length; share++)
                 {
                     sum.add_(parts[share].Gradients[p]);
                 }
-                _parameters[p].grad = sum;
+                parameters[p].grad = sum;
             }
             return lossValue;
         }
@@ -322,6 +314,15 @@ internal sealed class TrainingSession : IDisposable
             {
                 gradient.Dispose();
             }
+        }
+    }
+
+    /// <summary>Stops the run, back at the last good weights, when batch <paramref name="batch"/> (from 0) gave a loss that is not finite.</summary>
+    private void RequireFinite(float loss, int batch)
+    {
+        if (!float.IsFinite(loss))
+        {
+            throw Diverged($"the loss became {loss} in epoch {Model.EpochsTrained + 1}, batch {batch + 1} of {_batches}");
         }
     }
 
@@ -437,6 +438,9 @@ internal sealed class WeightSnapshots : IDisposable
     private readonly Tensor[] _parameters;
     private readonly Tensor[] _lastGood;
     private Tensor[]? _best;
+
+    /// <summary>The network's parameters, the tensors themselves, in the network's order.</summary>
+    public Tensor[] Parameters => _parameters;
 
     public WeightSnapshots(MlpModel model)
     {
