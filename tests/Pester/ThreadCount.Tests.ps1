@@ -206,6 +206,17 @@ Describe '-ThreadCount' {
             (Invoke-MlpPrediction -Model $with -Dataset $test).Confidence | Should -Be (Invoke-MlpPrediction -Model $without -Dataset $test).Confidence
         }
 
+        # Training flushes denormal floats to zero while a batch computes; [double]::Epsilon is a denormal, which a
+        # thread left flushing would read as 0.
+        It 'leaves the caller''s arithmetic as it was, between epochs and after (-ThreadCount <_>)' -ForEach 1, 2 {
+            $fresh = New-Mlp -InputSize 16 -HiddenSize 8 -OutputSize 2 -Seed 4
+            $between = Invoke-MlpTraining -Model $fresh -Dataset $rows128 -Epochs 2 -BatchSize 64 -Seed 1 -ThreadCount $_ -ErrorAction Stop |
+                ForEach-Object { [double]::Epsilon * 4 }
+            $between | Should -HaveCount 2
+            $between | Should -Not -Contain 0
+            [double]::Epsilon * 4 | Should -BeGreaterThan 0
+        }
+
         It 'predicts and measures the same as without it, for the same thread count' {
             (Invoke-MlpPrediction -Model $model -Dataset $test -ThreadCount $initial).Confidence | Should -Be (Invoke-MlpPrediction -Model $model -Dataset $test).Confidence
             (Test-MlpAccuracy -Model $model -Dataset $test -ThreadCount $initial).Accuracy | Should -Be (Test-MlpAccuracy -Model $model -Dataset $test).Accuracy

@@ -210,23 +210,29 @@ internal sealed class TrainingSession : IDisposable
             using var batchScope = NewDisposeScope();
             long start = (long)batch * Options.BatchSize;
             Tensor rows = order.narrow(0, start, Math.Min(Options.BatchSize, _trainData.Count - start));
-            float lossValue = _workers is null ? WholeBatchGradients(rows, l2InLoss, batch) : SharedBatchGradients(rows, l2InLoss, batch);
-            if (gradientNormSums is not null)
+            float lossValue;
+            // Denormals flushed while the batch computes (the shares' threads in their own work), not while the
+            // caller's progress handler runs nor in evaluations.
+            using (TorchRuntime.FlushDenormals())
             {
-                for (int l = 0; l < weights.Length; l++)
+                lossValue = _workers is null ? WholeBatchGradients(rows, l2InLoss, batch) : SharedBatchGradients(rows, l2InLoss, batch);
+                if (gradientNormSums is not null)
                 {
-                    gradientNormSums[l].add_(weights[l].grad!.norm());
+                    for (int l = 0; l < weights.Length; l++)
+                    {
+                        gradientNormSums[l].add_(weights[l].grad!.norm());
+                    }
                 }
-            }
-            if (decoupledDecay)
-            {
-                using var noGrad = no_grad();
-                foreach (var weight in weights)
+                if (decoupledDecay)
                 {
-                    weight.mul_(1 - LearningRate * Options.WeightDecay);
+                    using var noGrad = no_grad();
+                    foreach (var weight in weights)
+                    {
+                        weight.mul_(1 - LearningRate * Options.WeightDecay);
+                    }
                 }
+                Optimizer.step();
             }
-            Optimizer.step();
             lossSum += lossValue;
             onBatch((batch + 1, lossSum / (batch + 1)));
         }
@@ -268,6 +274,7 @@ internal sealed class TrainingSession : IDisposable
         int shares = TrainingThreads.SharesFor(count, _workers!.Count);
         var parts = _workers.Run(shares, share =>
         {
+            using var denormals = TorchRuntime.FlushDenormals();
             using var scope = NewDisposeScope();
             var (start, length) = BatchWorkers.Share(count, share, shares);
             var (inputs, answers) = _trainData.Gather(rows.narrow(0, start, length));
