@@ -217,6 +217,13 @@ Describe '-ThreadCount' {
             [double]::Epsilon * 4 | Should -BeGreaterThan 0
         }
 
+        It 'leaves the caller''s arithmetic as it was after a batch that diverges (-ThreadCount <_>)' -ForEach 1, 2 {
+            $fresh = New-Mlp -InputSize 16 -HiddenSize 8 -OutputSize 2 -Seed 4
+            { Invoke-MlpTraining -Model $fresh -Dataset $rows128 -Epochs 5 -BatchSize 64 -Optimizer SGD -LearningRate 1000 -WeightDecay 1000 -Seed 1 -ThreadCount $_ -ErrorAction Stop } |
+                Should -Throw -ErrorId 'TrainingDiverged,MlpTools.Commands.InvokeMlpTrainingCommand'
+            [double]::Epsilon * 4 | Should -BeGreaterThan 0
+        }
+
         It 'predicts and measures the same as without it, for the same thread count' {
             (Invoke-MlpPrediction -Model $model -Dataset $test -ThreadCount $initial).Confidence | Should -Be (Invoke-MlpPrediction -Model $model -Dataset $test).Confidence
             (Test-MlpAccuracy -Model $model -Dataset $test -ThreadCount $initial).Accuracy | Should -Be (Test-MlpAccuracy -Model $model -Dataset $test).Accuracy
