@@ -158,9 +158,6 @@ public static class TorchRuntime
         return new FlushDenormalScope(set);
     }
 
-    /// <summary>Whether <see cref="FlushDenormals"/> can flush here (libtorch loaded and the CPU able); asked on a thread of its own.</summary>
-    internal static bool CanFlushDenormals => FlushDenormalSetter.Value is { } set && OnNewThread(() => set(1)) != 0;
-
     // C++ bools in and out: at::Context::setFlushDenormal is static, and returns false where it cannot flush.
     [UnmanagedFunctionPointer(CallingConvention.Cdecl)]
     private delegate byte SetFlushDenormal(byte on);
