@@ -142,7 +142,7 @@ public static class TorchRuntime
     /// CPU's per-thread flush-to-zero and denormals-are-zero modes. Training computes so, as TensorFlow does by default:
     /// Adam's moments for inputs that stop occurring (MNIST's border pixels) decay through the denormal range, where
     /// each operation on them is many times slower (the notebook's Adam step took 0.59-0.66 ms from the fourth epoch
-    /// on, 0.40-0.43 ms flushed; the losses were the same to the last bit). Only where libtorch computes on the calling
+    /// on, 0.40-0.44 ms flushed; the losses were the same to the last bit). Only where libtorch computes on the calling
     /// thread alone (intra-op count 1): a thread started while the mode is on keeps it for good, and libtorch starts
     /// its pool's threads at its first parallel operation (.NET's tiered-compilation worker may start during a batch;
     /// the mode changes nothing in what it compiles but the folding of constant arithmetic on denormals). Scopes on
