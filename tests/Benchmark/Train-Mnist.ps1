@@ -18,7 +18,9 @@ param(
     [int]$Trainings = 1,
     [switch]$Sequential,
     # The job without per-epoch evaluation (as scikit-learn's MLPClassifier runs it).
-    [switch]$SkipTrainEvaluation
+    [switch]$SkipTrainEvaluation,
+    # The test set evaluated after every epoch as well (as the lecture's notebook does with func_eval).
+    [switch]$ValidateEachEpoch
 )
 $ErrorActionPreference = 'Stop'
 $hidden = @($HiddenSize) * $Depth
@@ -33,6 +35,7 @@ $train = Get-MnistDataset -Split Train
 $test = Get-MnistDataset -Split Test
 $threads = if ($ThreadCount -gt 0) { @{ ThreadCount = $ThreadCount } } else { @{} }
 if ($SkipTrainEvaluation) { $threads.SkipTrainEvaluation = $true }
+if ($ValidateEachEpoch) { $threads.ValidationDataset = $test }
 
 $trainOne = {
     param($Module, $Train, $Hidden, $Epochs, $Threads, $Seed)
