@@ -14,8 +14,8 @@
        time, test accuracy, the share of the floor each reaches (its own work in FLOP over the sgemm rate for that
        many threads), and the ratios the targets are stated in. Once, with one thread: the lecture's notebook as written
        (torchvision's MNIST through DataLoaders, the training and test accuracy after every epoch; needs torchvision),
-       against the cmdlets evaluating the same two sets every epoch. PyTorch and scikit-learn compute through Debian's libblas.so.3, which
-       must be an optimised BLAS (OpenBLAS) for a fair comparison; the script says which one it is.
+       against the cmdlets evaluating the same two sets every epoch. PyTorch and scikit-learn compute through Debian's
+       libblas.so.3, which must be an optimised BLAS (OpenBLAS) for a fair comparison; the script says which one it is.
     2. Fixed costs of the cmdlets: process start to the script's first line, Import-Module, the first New-Mlp (libtorch's
        load), the first epoch against the others.
     3. Under load: the job (3 epochs) alone, next to a busy loop, and next to a second training (the plain program);

@@ -33,21 +33,22 @@ $null = New-Mlp -HiddenSize $hidden -Seed 1
 $firstOperationSeconds = $clock.Elapsed.TotalSeconds
 $train = Get-MnistDataset -Split Train
 $test = Get-MnistDataset -Split Test
-$threads = if ($ThreadCount -gt 0) { @{ ThreadCount = $ThreadCount } } else { @{} }
-if ($SkipTrainEvaluation) { $threads.SkipTrainEvaluation = $true }
-if ($ValidateEachEpoch) { $threads.ValidationDataset = $test }
+# Invoke-MlpTraining's parameters beyond the recipe's.
+$options = if ($ThreadCount -gt 0) { @{ ThreadCount = $ThreadCount } } else { @{} }
+if ($SkipTrainEvaluation) { $options.SkipTrainEvaluation = $true }
+if ($ValidateEachEpoch) { $options.ValidationDataset = $test }
 
 $trainOne = {
-    param($Module, $Train, $Hidden, $Epochs, $Threads, $Seed)
+    param($Module, $Train, $Hidden, $Epochs, $Options, $Seed)
     # In a runspace of its own the module is imported there; in this one, it already is and this does nothing.
     Import-Module $Module
     $model = New-Mlp -HiddenSize $Hidden -Seed $Seed
-    $records = @(Invoke-MlpTraining -Model $model -Dataset $Train -Epochs $Epochs -Seed $Seed @Threads)
+    $records = @(Invoke-MlpTraining -Model $model -Dataset $Train -Epochs $Epochs -Seed $Seed @Options)
     [pscustomobject]@{ Model = $model; Records = $records }
 }
 $clock.Restart()
 if ($Trainings -eq 1) {
-    $results = @(& $trainOne $ModulePath $train $hidden $Epochs $threads 1)
+    $results = @(& $trainOne $ModulePath $train $hidden $Epochs $options 1)
 }
 else {
     # Runspaces of their own, as a user's ForEach-Object -Parallel or thread jobs would have them.
@@ -55,7 +56,7 @@ else {
     $pool.Open()
     $run = {
         param($Seed)
-        $shell = [powershell]::Create().AddScript($trainOne.ToString()).AddArgument($ModulePath).AddArgument($train).AddArgument($hidden).AddArgument($Epochs).AddArgument($threads).AddArgument($Seed)
+        $shell = [powershell]::Create().AddScript($trainOne.ToString()).AddArgument($ModulePath).AddArgument($train).AddArgument($hidden).AddArgument($Epochs).AddArgument($options).AddArgument($Seed)
         $shell.RunspacePool = $pool
         $shell
     }
