@@ -6,8 +6,9 @@ namespace MlpTools.Core.Training;
 /// <summary>
 /// Threads that each compute one share of the same work, every one on a single libtorch thread: the rows of a batch
 /// (forward and backward) or of an evaluation pass. The calling thread computes share 0; the others wait blocked
-/// between tasks (after .NET's spin of a few microseconds), so that a busy machine loses no core to waiting. A narrow network's batch is many small
-/// operations, and libtorch's own threads must meet at every one of them; shares of a batch meet once.
+/// between tasks (after .NET's spin of a few microseconds), so that a busy machine loses no core to waiting. A narrow
+/// network's batch is many small operations, and libtorch's own threads must meet at every one of them; shares of a
+/// batch meet once.
 /// </summary>
 internal sealed class BatchWorkers : IDisposable
 {
